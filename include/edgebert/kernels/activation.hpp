@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Element-wise activations under HuggingFace's `hidden_act` names, each with a scalar reference
+// (double-free, float in / float out, PyTorch's formula) and an xsimd batch version.
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+
+namespace edgebert::kernels {
+
+enum class activation {
+    identity,    ///< "linear"
+    relu,        ///< max(x, 0)
+    relu6,       ///< min(max(x, 0), 6)
+    leaky_relu,  ///< x if x >= 0 else 0.01 x (PyTorch default slope)
+    gelu_erf,    ///< "gelu", "gelu_python": 0.5 x (1 + erf(x / sqrt 2))
+    gelu_tanh,   ///< "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": tanh approximation
+    quick_gelu,  ///< x sigmoid(1.702 x)
+    silu,        ///< "silu", "swish": x sigmoid(x)
+    mish,        ///< x tanh(softplus(x))
+    tanh,
+    sigmoid,
+};
+
+/// Parse a HuggingFace `hidden_act` string; throws config_error naming the value if unknown.
+inline activation parse_activation(const std::string& name) {
+    static const std::pair<const char*, activation> table[] = {
+        {"linear", activation::identity},     {"identity", activation::identity},
+        {"relu", activation::relu},           {"relu6", activation::relu6},
+        {"leaky_relu", activation::leaky_relu},
+        {"gelu", activation::gelu_erf},       {"gelu_python", activation::gelu_erf},
+        {"gelu_new", activation::gelu_tanh},  {"gelu_pytorch_tanh", activation::gelu_tanh},
+        {"gelu_fast", activation::gelu_tanh}, {"gelu_accurate", activation::gelu_tanh},
+        {"quick_gelu", activation::quick_gelu},
+        {"silu", activation::silu},           {"swish", activation::silu},
+        {"mish", activation::mish},           {"tanh", activation::tanh},
+        {"sigmoid", activation::sigmoid},
+    };
+    for (const auto& [key, value] : table)
+        if (name == key) return value;
+    throw config_error("unknown activation \"" + name +
+                       "\" (supported: linear, relu, relu6, leaky_relu, gelu, gelu_python, gelu_new, "
+                       "gelu_pytorch_tanh, gelu_fast, gelu_accurate, quick_gelu, silu, swish, mish, tanh, sigmoid)");
+}
+
+inline const char* to_string(activation a) noexcept {
+    switch (a) {
+        case activation::identity: return "linear";
+        case activation::relu: return "relu";
+        case activation::relu6: return "relu6";
+        case activation::leaky_relu: return "leaky_relu";
+        case activation::gelu_erf: return "gelu";
+        case activation::gelu_tanh: return "gelu_new";
+        case activation::quick_gelu: return "quick_gelu";
+        case activation::silu: return "silu";
+        case activation::mish: return "mish";
+        case activation::tanh: return "tanh";
+        case activation::sigmoid: return "sigmoid";
+    }
+    return "?";
+}
+
+namespace detail {
+inline constexpr float sqrt_2_over_pi = 0.7978845608028654f;
+inline constexpr float inv_sqrt_2 = 0.7071067811865476f;
+}  // namespace detail
+
+/// Scalar reference, the formula PyTorch evaluates.
+inline float activate_reference(activation a, float x) noexcept {
+    switch (a) {
+        case activation::identity: return x;
+        case activation::relu: return x > 0.f ? x : 0.f;
+        case activation::relu6: return x < 0.f ? 0.f : (x > 6.f ? 6.f : x);
+        case activation::leaky_relu: return x >= 0.f ? x : 0.01f * x;
+        case activation::gelu_erf: return 0.5f * x * (1.f + std::erf(x * detail::inv_sqrt_2));
+        case activation::gelu_tanh:
+            return 0.5f * x * (1.f + std::tanh(detail::sqrt_2_over_pi * (x + 0.044715f * x * x * x)));
+        case activation::quick_gelu: return x / (1.f + std::exp(-1.702f * x));
+        case activation::silu: return x / (1.f + std::exp(-x));
+        case activation::mish: return x * std::tanh(std::log1p(std::exp(x)));
+        case activation::tanh: return std::tanh(x);
+        case activation::sigmoid: return 1.f / (1.f + std::exp(-x));
+    }
+    return x;
+}
+
+/// Compile-time-selected activation on one xsimd batch.
+template <activation A, class B>
+inline B activate(const B& x) noexcept {
+    using T = typename B::value_type;
+    if constexpr (A == activation::identity) {
+        return x;
+    } else if constexpr (A == activation::relu) {
+        return xsimd::max(x, B(T(0)));
+    } else if constexpr (A == activation::relu6) {
+        return xsimd::min(xsimd::max(x, B(T(0))), B(T(6)));
+    } else if constexpr (A == activation::leaky_relu) {
+        return xsimd::select(x >= B(T(0)), x, x * B(T(0.01)));
+    } else if constexpr (A == activation::gelu_erf) {
+        return B(T(0.5)) * x * (B(T(1)) + xsimd::erf(x * B(T(detail::inv_sqrt_2))));
+    } else if constexpr (A == activation::gelu_tanh) {
+        const B inner = B(T(detail::sqrt_2_over_pi)) * (x + B(T(0.044715)) * x * x * x);
+        return B(T(0.5)) * x * (B(T(1)) + xsimd::tanh(inner));
+    } else if constexpr (A == activation::quick_gelu) {
+        return x / (B(T(1)) + xsimd::exp(B(T(-1.702)) * x));
+    } else if constexpr (A == activation::silu) {
+        return x / (B(T(1)) + xsimd::exp(-x));
+    } else if constexpr (A == activation::mish) {
+        return x * xsimd::tanh(xsimd::log1p(xsimd::exp(x)));
+    } else if constexpr (A == activation::tanh) {
+        return xsimd::tanh(x);
+    } else {
+        static_assert(A == activation::sigmoid);
+        return B(T(1)) / (B(T(1)) + xsimd::exp(-x));
+    }
+}
+
+/// Call f(std::integral_constant<activation, A>{}) for the runtime value a: one switch, then a
+/// loop compiled for that activation.
+template <class F>
+decltype(auto) dispatch_activation(activation a, F&& f) {
+    using A = activation;
+    switch (a) {
+        case A::identity: return f(std::integral_constant<A, A::identity>{});
+        case A::relu: return f(std::integral_constant<A, A::relu>{});
+        case A::relu6: return f(std::integral_constant<A, A::relu6>{});
+        case A::leaky_relu: return f(std::integral_constant<A, A::leaky_relu>{});
+        case A::gelu_erf: return f(std::integral_constant<A, A::gelu_erf>{});
+        case A::gelu_tanh: return f(std::integral_constant<A, A::gelu_tanh>{});
+        case A::quick_gelu: return f(std::integral_constant<A, A::quick_gelu>{});
+        case A::silu: return f(std::integral_constant<A, A::silu>{});
+        case A::mish: return f(std::integral_constant<A, A::mish>{});
+        case A::tanh: return f(std::integral_constant<A, A::tanh>{});
+        case A::sigmoid: return f(std::integral_constant<A, A::sigmoid>{});
+    }
+    return f(std::integral_constant<A, A::identity>{});
+}
+
+/// In-place activation of n floats with the SIMD path. The tail goes through the same batch code
+/// (padded), so a value's result never depends on its position in the array.
+inline void apply_activation(activation a, float* x, std::size_t n) noexcept {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    dispatch_activation(a, [&](auto tag) {
+        constexpr activation A = decltype(tag)::value;
+        if constexpr (A == activation::identity) return;
+        std::size_t i = 0;
+        for (; i + W <= n; i += W) activate<A>(batch::load_unaligned(x + i)).store_unaligned(x + i);
+        if (i < n) {
+            alignas(64) float tail[W] = {};
+            for (std::size_t j = i; j < n; ++j) tail[j - i] = x[j];
+            activate<A>(batch::load_aligned(tail)).store_aligned(tail);
+            for (std::size_t j = i; j < n; ++j) x[j] = tail[j - i];
+        }
+    });
+}
+
+}  // namespace edgebert::kernels
