@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// The edgebert command-line tool: run a HuggingFace ALBERT checkpoint on token ids and write its
+// outputs as .npy files, or benchmark it. Machine-readable results go to stdout as JSON; errors go to
+// stderr with a non-zero exit status (2 for usage, 1 for everything else).
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include <edgebert/edgebert.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/args.hpp"
+
+namespace {
+
+using edgebert_cli::args;
+using edgebert_cli::usage_error;
+
+const char* const main_help = R"(edgebert — multi-task ALBERT inference with early exit (EdgeBERT, adapter-ALBERT)
+
+usage: edgebert <command> [options]      (edgebert <command> --help for details)
+
+commands:
+  run     run a model on token ids; write logits.npy, pooler_output.npy, hidden_states.npy, exit.json
+  bench   time the model on synthetic ids; print one JSON line
+  version print the library version
+)";
+
+const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N]
+
+  --model PATH    HuggingFace folder (config.json + model.safetensors)
+  --input FILE    {"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]]}
+                  (attention_mask and token_type_ids optional; rows padded to one length)
+  --out DIR       created if missing; receives
+                    logits.npy         [batch, labels]
+                    pooler_output.npy  [batch, hidden]
+                    hidden_states.npy  [layers+1, batch, seq, hidden]  (0 = embeddings after the E->H projection)
+                    exit.json          exit layer and entropies per sentence
+  --threads N     worker threads (default 1; 0 = all processors)
+
+  Not yet available in this version: --adapter, --task, --exit (multi-task runtime).
+)";
+
+const char* const bench_help = R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
+
+  Times forward passes (logits only) on deterministic token ids (the ONNX Runtime peer's generator:
+  all positions attended, second half of each sequence token type 1) and prints one JSON line:
+  {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ...}
+  Defaults: --batch 1 --threads 1 --iters 20 --warmup 5.
+)";
+
+void make_dir(const std::string& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) throw edgebert::io_error("'" + dir + "' exists and is not a folder");
+        return;
+    }
+    const auto slash = dir.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) make_dir(dir.substr(0, slash));
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw edgebert::io_error("cannot create folder '" + dir + "'");
+}
+
+int cmd_run(int argc, char** argv) {
+    args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit"});
+    if (a.help()) return std::fputs(run_help, stdout), 0;
+    for (const char* later : {"adapter", "task", "exit"})
+        if (a.has(later))
+            throw usage_error(std::string("--") + later +
+                              " needs the multi-task runtime, which is not available in this version");
+    const std::string model_path = a.get("model"), input = a.get("input"), out = a.get("out");
+    const int threads = int(a.integer("threads", 1, 0));
+
+    const auto model = edgebert::model::albert_model::load(model_path);
+    const auto batch = edgebert::io::read_token_batch(input);
+    edgebert::model::run_options opt;
+    opt.threads = threads;
+    opt.output_hidden_states = true;
+    const auto r = model.forward(batch, opt);
+
+    make_dir(out);
+    edgebert::io::write_npy(out + "/logits.npy", r.logits.data(), {r.batch, r.num_labels});
+    edgebert::io::write_npy(out + "/pooler_output.npy", r.pooler_output.data(), {r.batch, r.hidden});
+    edgebert::io::write_npy(out + "/hidden_states.npy", r.hidden_states.data(),
+                            {r.num_layers + 1, r.batch, r.seq, r.hidden});
+
+    // Without off-ramps every sentence runs all layers; the final classifier's entropy is still reported.
+    nlohmann::json sentences = nlohmann::json::array();
+    for (std::size_t b = 0; b < r.batch; ++b) {
+        nlohmann::json s;
+        s["exit_layer"] = r.num_layers;
+        s["entropies"] = nlohmann::json::array();
+        if (r.num_labels)
+            s["final_entropy"] = edgebert::kernels::reference::softmax_entropy(r.logits.data() + b * r.num_labels,
+                                                                                r.num_labels);
+        sentences.push_back(s);
+    }
+    nlohmann::json exit_info{{"policy", "none"}, {"num_layers", r.num_layers}, {"sentences", sentences}};
+    std::ofstream(out + "/exit.json") << exit_info.dump(1) << "\n";
+
+    nlohmann::json summary{{"command", "run"},   {"model", model_path}, {"batch", r.batch},
+                           {"seq", r.seq},       {"layers", r.num_layers}, {"labels", r.num_labels},
+                           {"out", out},         {"threads", threads}};
+    if (!model.skipped_tensors().empty()) summary["skipped_tensors"] = model.skipped_tensors();
+    std::cout << summary.dump() << std::endl;
+    return 0;
+}
+
+int cmd_bench(int argc, char** argv) {
+    args a(argc, argv, 2, {"model", "seq-len", "batch", "threads", "iters", "warmup"});
+    if (a.help()) return std::fputs(bench_help, stdout), 0;
+    const std::string model_path = a.get("model");
+    const std::size_t seq = std::size_t(a.integer("seq-len", 0, 1));
+    if (!a.has("seq-len")) throw usage_error("missing required option '--seq-len'");
+    const std::size_t batch = std::size_t(a.integer("batch", 1, 1));
+    const int threads = int(a.integer("threads", 1, 0));
+    const int iters = int(a.integer("iters", 20, 1)), warmup = int(a.integer("warmup", 5, 0));
+
+    const auto model = edgebert::model::albert_model::load(model_path);
+    const auto& cfg = model.config();
+    edgebert::model::token_batch in;
+    in.batch = batch;
+    in.seq = seq;
+    in.input_ids.resize(batch * seq);
+    in.token_type_ids.assign(batch * seq, 0);
+    std::uint64_t x = 12345;  // same linear congruential ids as the peer's bench
+    for (auto& id : in.input_ids) {
+        x = (1103515245ull * x + 12345ull) % 2147483648ull;
+        id = std::int64_t(5 + x % (cfg.vocab_size > 5 ? cfg.vocab_size - 5 : 1));
+    }
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t s = seq / 2; s < seq; ++s) in.token_type_ids[b * seq + s] = cfg.type_vocab_size > 1 ? 1 : 0;
+
+    edgebert::model::run_options opt;
+    opt.threads = threads;
+    for (int i = 0; i < warmup; ++i) (void)model.forward(in, opt);
+    std::vector<double> ms;
+    for (int i = 0; i < iters; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        (void)model.forward(in, opt);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = sorted.size();
+    const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    double mean = 0;
+    for (double v : ms) mean += v / double(n);
+    const double gflop = model.flops(batch, seq) / 1e9;
+    nlohmann::json line{{"mode", "bench"},
+                        {"engine", "edgebert " + std::to_string(edgebert::version.major) + "." +
+                                       std::to_string(edgebert::version.minor) + "." +
+                                       std::to_string(edgebert::version.patch)},
+                        {"model", model_path},
+                        {"batch", batch},
+                        {"seq", seq},
+                        {"threads", edgebert::resolve_threads(threads)},
+                        {"warmup", warmup},
+                        {"iters", iters},
+                        {"median_ms", median},
+                        {"min_ms", sorted.front()},
+                        {"mean_ms", mean},
+                        {"max_ms", sorted.back()},
+                        {"gflop", gflop},
+                        {"gflops_at_median", gflop / (median / 1e3)},
+                        {"gflops_at_min", gflop / (sorted.front() / 1e3)}};
+    std::cout << line.dump() << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string cmd = argc > 1 ? argv[1] : "";
+    try {
+        if (cmd == "run") return cmd_run(argc, argv);
+        if (cmd == "bench") return cmd_bench(argc, argv);
+        if (cmd == "version" || cmd == "--version") {
+            std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
+            return 0;
+        }
+        if (cmd == "-h" || cmd == "--help" || cmd == "help") return std::fputs(main_help, stdout), 0;
+        std::fputs(main_help, stderr);
+        std::fprintf(stderr, "\nerror: %s\n", cmd.empty() ? "missing command" : ("unknown command '" + cmd + "'").c_str());
+        return 2;
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "edgebert %s: %s (see 'edgebert %s --help')\n", cmd.c_str(), e.what(), cmd.c_str());
+        return 2;
+    } catch (const edgebert::error& e) {
+        std::fprintf(stderr, "edgebert %s: error: %s\n", cmd.c_str(), e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "edgebert %s: unexpected error: %s\n", cmd.c_str(), e.what());
+        return 1;
+    }
+}

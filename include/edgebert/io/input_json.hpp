@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// The run tool's input: {"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]]}
+// (mask and types optional; a flat list is one sequence). Every element must be an integer.
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../core/error.hpp"
+#include "../model/token_batch.hpp"
+
+namespace edgebert::io {
+
+inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::string& source = "input") {
+    if (!j.is_object()) throw input_error(source + ": expected a JSON object with \"input_ids\"");
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.key() != "input_ids" && it.key() != "attention_mask" && it.key() != "token_type_ids")
+            throw input_error(source + ": unknown field \"" + it.key() +
+                              "\" (expected input_ids, attention_mask, token_type_ids)");
+    auto rows = [&](const char* field) {
+        std::vector<std::vector<std::int64_t>> out;
+        auto it = j.find(field);
+        if (it == j.end() || it->is_null()) return out;
+        if (!it->is_array()) throw input_error(source + ": \"" + std::string(field) + "\" must be an array");
+        const bool flat = !it->empty() && !(*it)[0].is_array();
+        auto read_row = [&](const nlohmann::json& row, std::size_t b) {
+            if (!row.is_array())
+                throw input_error(source + ": " + field + "[" + std::to_string(b) + "] must be an array of integers");
+            std::vector<std::int64_t> r;
+            r.reserve(row.size());
+            for (std::size_t s = 0; s < row.size(); ++s) {
+                if (!row[s].is_number_integer())
+                    throw input_error(source + ": " + field + "[" + std::to_string(b) + "][" + std::to_string(s) +
+                                      "] = " + row[s].dump() + " is not an integer");
+                r.push_back(row[s].get<std::int64_t>());
+            }
+            return r;
+        };
+        if (flat) out.push_back(read_row(*it, 0));
+        else
+            for (std::size_t b = 0; b < it->size(); ++b) out.push_back(read_row((*it)[b], b));
+        return out;
+    };
+    if (!j.contains("input_ids")) throw input_error(source + ": missing \"input_ids\"");
+    try {
+        return model::token_batch::from_rows(rows("input_ids"), rows("attention_mask"), rows("token_type_ids"));
+    } catch (const input_error& e) {
+        throw input_error(source + ": " + e.what());
+    }
+}
+
+inline model::token_batch read_token_batch(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error("cannot open input file '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(ss.str());
+    } catch (const nlohmann::json::exception& e) {
+        throw input_error(path + ": not valid JSON: " + e.what());
+    }
+    return parse_token_batch(j, path);
+}
+
+}  // namespace edgebert::io

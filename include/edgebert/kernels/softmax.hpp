@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Numerically stable softmax over a row, with an optional key mask, and the entropy of softmax(logits).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include <xsimd/xsimd.hpp>
+
+#include "../core/config.hpp"
+
+namespace edgebert::kernels {
+
+namespace reference {
+/// p = softmax(x) over keys with keep[j] != 0 (all keys if keep is null); masked keys get 0. If every
+/// key is masked, HuggingFace's additive float-min mask leaves all scores equal, so p is uniform.
+inline void softmax(const float* x, std::size_t n, const std::uint8_t* keep, float* p) {
+    double mx = -std::numeric_limits<double>::infinity();
+    std::size_t kept = 0;
+    for (std::size_t j = 0; j < n; ++j)
+        if (!keep || keep[j]) mx = std::max(mx, double(x[j])), ++kept;
+    if (kept == 0) {
+        for (std::size_t j = 0; j < n; ++j) p[j] = 1.f / float(n);
+        return;
+    }
+    double sum = 0;
+    for (std::size_t j = 0; j < n; ++j) sum += (!keep || keep[j]) ? std::exp(double(x[j]) - mx) : 0.0;
+    for (std::size_t j = 0; j < n; ++j) p[j] = (!keep || keep[j]) ? float(std::exp(double(x[j]) - mx) / sum) : 0.f;
+}
+
+/// Entropy (natural log) of softmax(logits), computed from the logits without forming log(0).
+inline double softmax_entropy(const float* logits, std::size_t n) {
+    double mx = -std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < n; ++j) mx = std::max(mx, double(logits[j]));
+    double z = 0, s = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double e = std::exp(double(logits[j]) - mx);
+        z += e;
+        s += e * (double(logits[j]) - mx);
+    }
+    return std::log(z) - s / z;
+}
+}  // namespace reference
+
+/// In-place softmax of a row (SIMD exp). keep: optional per-key mask (nonzero = attend).
+inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr) noexcept {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    if (keep) {
+        bool any = false;
+        for (std::size_t j = 0; j < n; ++j) {
+            if (keep[j]) any = true;
+            else x[j] = neg_inf;
+        }
+        if (!any) {
+            for (std::size_t j = 0; j < n; ++j) x[j] = 1.f / float(n);
+            return;
+        }
+    }
+    const std::size_t nv = n - n % W;
+    float mx = neg_inf;
+    {
+        batch vmax(neg_inf);
+        std::size_t j = 0;
+        for (; j < nv; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(x + j));
+        alignas(64) float lanes[W];
+        vmax.store_aligned(lanes);
+        for (std::size_t l = 0; l < W; ++l) mx = std::max(mx, lanes[l]);
+        for (; j < n; ++j) mx = std::max(mx, x[j]);
+    }
+    const batch vmx(mx);
+    batch vsum(0.f);
+    std::size_t j = 0;
+    for (; j < nv; j += W) {
+        const batch e = xsimd::exp(batch::load_unaligned(x + j) - vmx);
+        e.store_unaligned(x + j);
+        vsum += e;
+    }
+    float sum = xsimd::hadd(vsum);
+    if (j < n) {  // tail through the same SIMD exp, padded with -inf (exp -> 0)
+        alignas(64) float tail[W];
+        for (std::size_t l = 0; l < W; ++l) tail[l] = j + l < n ? x[j + l] : neg_inf;
+        const batch e = xsimd::exp(batch::load_aligned(tail) - vmx);
+        e.store_aligned(tail);
+        for (std::size_t l = 0; j + l < n; ++l) x[j + l] = tail[l], sum += tail[l];
+    }
+    const batch vinv(1.f / sum);
+    for (j = 0; j < nv; j += W) (batch::load_unaligned(x + j) * vinv).store_unaligned(x + j);
+    for (; j < n; ++j) x[j] *= 1.f / sum;
+}
+
+}  // namespace edgebert::kernels

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// ALBERT for sequence classification (transformers' AlbertForSequenceClassification): the encoder,
+// the pooler tanh(W h[CLS] + b) and the classifier W p + b. Loads HuggingFace parameter names with
+// or without the "albert." prefix; a checkpoint without `classifier.*` is a bare AlbertModel
+// (logits are then empty).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../io/hf_checkpoint.hpp"
+#include "../io/weight_source.hpp"
+#include "albert_encoder.hpp"
+
+namespace edgebert::model {
+
+struct albert_output {
+    std::size_t batch = 0, seq = 0, hidden = 0, num_labels = 0, num_layers = 0;
+    std::vector<float> last_hidden_state;  ///< [batch x seq x hidden]
+    std::vector<float> hidden_states;      ///< [(layers+1) x batch x seq x hidden], when requested
+    std::vector<float> pooler_output;      ///< [batch x hidden]
+    std::vector<float> logits;             ///< [batch x num_labels], empty without a classifier
+};
+
+struct run_options {
+    int threads = 1;                    ///< 0 = all processors
+    bool output_hidden_states = false;  ///< keep every layer's output (as HF's output_hidden_states)
+};
+
+class albert_model {
+public:
+    albert_model() = default;
+
+    /// Load a HuggingFace folder (config.json + model.safetensors).
+    static albert_model load(const std::string& folder) {
+        io::hf_checkpoint ckpt = io::hf_checkpoint::open(folder);
+        return from_source(ckpt.config, io::safetensors_source(ckpt.weights));
+    }
+
+    /// Build from a config and any tensor source with HuggingFace names. Every tensor the model needs
+    /// must be there with its exact shape and every tensor there must be used (or be a known buffer or
+    /// another head of ALBERT's, which is skipped and listed in skipped_tensors()).
+    static albert_model from_source(const albert_config& cfg, const io::weight_source& src) {
+        cfg.validate(src.describe());
+        io::tensor_binder bind(src);
+        std::string p;
+        if (bind.has("albert.embeddings.word_embeddings.weight")) p = "albert.";
+        else if (bind.has("embeddings.word_embeddings.weight")) p = "";
+        else throw missing_tensor_error("missing tensor 'albert.embeddings.word_embeddings.weight' in " + src.describe());
+
+        const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
+                          I = cfg.intermediate_size, P = cfg.max_position_embeddings, T = cfg.type_vocab_size;
+        auto norm = [&](const std::string& name, std::size_t n) {
+            const_matrix g = bind.take(name + ".weight", {n});
+            const_matrix b = bind.take(name + ".bias", {n});
+            return nn::layer_norm(g.data(), b.data(), n, cfg.layer_norm_eps);
+        };
+        auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
+            const_matrix w = bind.take(name + ".weight", {out, in});
+            const_matrix b = bind.take(name + ".bias", {out});
+            return nn::linear(w.data(), out, in, b.data());
+        };
+
+        const std::string e = p + "embeddings.";
+        nn::embeddings emb(bind.take(e + "word_embeddings.weight", {V, E}),
+                           bind.take(e + "position_embeddings.weight", {P, E}),
+                           bind.take(e + "token_type_embeddings.weight", {T, E}), norm(e + "LayerNorm", E));
+        nn::linear mapping_in = dense(p + "encoder.embedding_hidden_mapping_in", H, E);
+
+        std::vector<std::vector<albert_layer>> groups(cfg.num_hidden_groups);
+        for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g) {
+            for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
+                const std::string l = p + "encoder.albert_layer_groups." + std::to_string(g) + ".albert_layers." +
+                                      std::to_string(j) + ".";
+                albert_layer layer;
+                // Q, K and V stacked into one [3H x H] weight: one GEMM instead of three.
+                std::vector<float> w(3 * H * H), b(3 * H);
+                const char* parts[] = {"query", "key", "value"};
+                for (std::size_t k = 0; k < 3; ++k) {
+                    const_matrix pw = bind.take(l + "attention." + parts[k] + ".weight", {H, H});
+                    const_matrix pb = bind.take(l + "attention." + parts[k] + ".bias", {H});
+                    std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
+                    std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
+                }
+                layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
+                layer.attention_dense = dense(l + "attention.dense", H, H);
+                layer.attention_norm = norm(l + "attention.LayerNorm", H);
+                layer.ffn = dense(l + "ffn", I, H);
+                layer.ffn_output = dense(l + "ffn_output", H, I);
+                layer.full_layer_norm = norm(l + "full_layer_layer_norm", H);
+                groups[g].push_back(std::move(layer));
+            }
+        }
+
+        albert_model m;
+        m.encoder_ = albert_encoder(cfg, std::move(emb), std::move(mapping_in), std::move(groups));
+        m.pooler_ = dense(p + "pooler", H, H);
+        if (bind.has("classifier.weight") || bind.has("classifier.bias"))
+            m.classifier_ = dense("classifier", cfg.num_labels, H);
+        const std::string prefix = p;
+        m.skipped_ = bind.finish([prefix](const std::string& n) {
+            return n == prefix + "embeddings.position_ids" || n.rfind("predictions.", 0) == 0 ||
+                   n.rfind("sop_classifier.", 0) == 0;
+        });
+        return m;
+    }
+
+    /// A model with seeded random weights of the given shape (N(0, 0.02) matrices, LayerNorm gamma near 1),
+    /// in HuggingFace names: for examples and tests when no checkpoint is at hand.
+    static albert_model random(const albert_config& cfg, std::uint64_t seed) {
+        return from_source(cfg, random_weights(cfg, seed));
+    }
+    static io::memory_source random_weights(const albert_config& cfg, std::uint64_t seed) {
+        cfg.validate("random model config");
+        std::mt19937_64 rng(seed);
+        std::normal_distribution<float> normal(0.f, 1.f);
+        std::map<std::string, io::memory_source::tensor> t;
+        auto add = [&](const std::string& name, std::vector<std::size_t> shape, float mean, float stddev) {
+            std::size_t n = 1;
+            for (auto d : shape) n *= d;
+            std::vector<float> v(n);
+            for (auto& x : v) x = mean + stddev * normal(rng);
+            t[name] = {std::move(shape), std::move(v)};
+        };
+        const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
+                          I = cfg.intermediate_size;
+        auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
+            add(n + ".weight", {out, in}, 0.f, 0.02f);
+            add(n + ".bias", {out}, 0.f, 0.02f);
+        };
+        auto ln = [&](const std::string& n, std::size_t w) {
+            add(n + ".weight", {w}, 1.f, 0.05f);
+            add(n + ".bias", {w}, 0.f, 0.05f);
+        };
+        add("albert.embeddings.word_embeddings.weight", {V, E}, 0.f, 0.02f);
+        add("albert.embeddings.position_embeddings.weight", {cfg.max_position_embeddings, E}, 0.f, 0.02f);
+        add("albert.embeddings.token_type_embeddings.weight", {cfg.type_vocab_size, E}, 0.f, 0.02f);
+        ln("albert.embeddings.LayerNorm", E);
+        lin("albert.encoder.embedding_hidden_mapping_in", H, E);
+        for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g)
+            for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
+                const std::string l = "albert.encoder.albert_layer_groups." + std::to_string(g) + ".albert_layers." +
+                                      std::to_string(j) + ".";
+                for (const char* part : {"query", "key", "value", "dense"}) lin(l + "attention." + part, H, H);
+                ln(l + "attention.LayerNorm", H);
+                lin(l + "ffn", I, H);
+                lin(l + "ffn_output", H, I);
+                ln(l + "full_layer_layer_norm", H);
+            }
+        lin("albert.pooler", H, H);
+        lin("classifier", cfg.num_labels, H);
+        return io::memory_source(std::move(t), "<random model, seed " + std::to_string(seed) + ">");
+    }
+
+    const albert_config& config() const noexcept { return encoder_.config(); }
+    const albert_encoder& encoder() const noexcept { return encoder_; }
+    const nn::linear& pooler() const noexcept { return pooler_; }
+    bool has_classifier() const noexcept { return classifier_.out_features() > 0; }
+    const nn::linear& classifier() const noexcept { return classifier_; }
+    /// Tensors present in the checkpoint that this model does not use (HF buffers, other heads).
+    const std::vector<std::string>& skipped_tensors() const noexcept { return skipped_; }
+
+    /// Run the model. Const and safe to call from several threads at once.
+    albert_output forward(const token_batch& in, const run_options& opt = {}) const {
+        const albert_config& c = config();
+        in.validate(c);
+        const int threads = resolve_threads(opt.threads);
+        const std::size_t M = in.tokens(), H = c.hidden_size, L = c.num_hidden_layers;
+        albert_output out;
+        out.batch = in.batch;
+        out.seq = in.seq;
+        out.hidden = H;
+        out.num_layers = L;
+        out.num_labels = has_classifier() ? c.num_labels : 0;
+        out.last_hidden_state.resize(M * H);
+        if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
+        encoder_.forward(in, out.last_hidden_state.data(), threads, [&](std::size_t i, const float* h) {
+            if (opt.output_hidden_states) std::copy(h, h + M * H, out.hidden_states.begin() + std::ptrdiff_t(i * M * H));
+        });
+        // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
+        out.pooler_output.resize(in.batch * H);
+        pooler_.forward(out.last_hidden_state.data(), in.batch, in.seq * H, out.pooler_output.data(), H, 1,
+                        kernels::activation::tanh);
+        if (has_classifier()) {
+            out.logits.resize(in.batch * c.num_labels);
+            classifier_.forward(out.pooler_output.data(), in.batch, H, out.logits.data(), c.num_labels, 1);
+        }
+        return out;
+    }
+
+    /// Multiply-add FLOPs of the matrix products for one batch (ONNX Runtime peer's formula), for GFLOP/s.
+    double flops(std::size_t batch, std::size_t seq) const noexcept {
+        const albert_config& c = config();
+        const double S = double(seq), E = double(c.embedding_size), H = double(c.hidden_size),
+                     I = double(c.intermediate_size), L = double(c.num_hidden_layers), C = double(c.num_labels);
+        const double per_layer = 8 * S * H * H + 4 * S * S * H + 4 * S * H * I;
+        return double(batch) * (2 * S * E * H + L * per_layer + 2 * H * H + 2 * H * C);
+    }
+
+private:
+    albert_encoder encoder_;
+    nn::linear pooler_, classifier_;
+    std::vector<std::string> skipped_;
+};
+
+}  // namespace edgebert::model
