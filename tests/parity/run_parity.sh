@@ -80,7 +80,7 @@ shape_case() {  # name seed dtype batch seq threads overrides...
 }
 shape_case groups2-inner2-gelu   1 F32 3 13 1 num_hidden_layers=4 num_hidden_groups=2 inner_group_num=2 hidden_act='"gelu"'
 shape_case l5-g3-relu-d9         2 F32 2 11 2 num_hidden_layers=5 num_hidden_groups=3 inner_group_num=1 hidden_size=36 num_attention_heads=4 intermediate_size=50 embedding_size=20 hidden_act='"relu"'
-shape_case l10-g6-silu           3 F32 2 9  1 num_hidden_layers=10 num_hidden_groups=6 inner_group_num=1 hidden_size=32 num_attention_heads=2 intermediate_size=64 hidden_act='"silu"'
+shape_case l18-g14-silu          3 F32 2 9  1 num_hidden_layers=18 num_hidden_groups=14 inner_group_num=1 hidden_size=32 num_attention_heads=2 intermediate_size=64 hidden_act='"silu"'
 shape_case l3-g1-inner3-quick    4 F32 1 7  1 num_hidden_layers=3 num_hidden_groups=1 inner_group_num=3 hidden_act='"quick_gelu"'
 shape_case f16-gelu-new          5 F16 3 15 2 num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1 hidden_act='"gelu_new"'
 shape_case bf16-wide-d20         6 BF16 4 33 2 num_hidden_layers=3 num_hidden_groups=2 inner_group_num=1 hidden_size=100 num_attention_heads=5 intermediate_size=130 embedding_size=30 type_vocab_size=3 hidden_act='"gelu_new"'
