@@ -10,7 +10,8 @@
 #
 #   run_parity.sh EDGEBERT_BINARY WORK_DIR [PEER_DIR]
 #   EDGEBERT_PARITY_GRAPHS="tiny base"  also run the base graph (slow: ~1 min per seed)
-#   EDGEBERT_REQUIRE_PEER=1             fail instead of skipping when the peer is not set up (CI)
+#   EDGEBERT_REQUIRE_PEER=1             fail instead of skipping when the peer is not set up
+#                                       (the default when CI=true and the peer folder exists)
 # Exit 0 = pass, 1 = fail, 77 = skipped (ctest SKIP_RETURN_CODE).
 set -euo pipefail
 bin=$(realpath "$1"); work=$2; here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,8 @@ peer=${3:-$here/../../../shared/peer}
 graphs=${EDGEBERT_PARITY_GRAPHS:-tiny}
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 
+# In CI (CI=true) with ../shared present, the peer is required: a broken setup must fail, not skip.
+if [ "${CI:-}" = true ] && [ -d "$peer" ]; then EDGEBERT_REQUIRE_PEER=${EDGEBERT_REQUIRE_PEER:-1}; fi
 skip() {
   if [ "${EDGEBERT_REQUIRE_PEER:-0}" = 1 ]; then echo "FAIL: $1" >&2; exit 1; fi
   echo "SKIP: $1"; exit 77

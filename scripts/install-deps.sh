@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what edgebert needs on Debian 12 (idempotent: only missing packages are installed).
+#   bash scripts/install-deps.sh          build the library, examples and benchmarks
+#   bash scripts/install-deps.sh --test   also what the tests use (Catch2, numpy) and, when
+#                                         ../shared/peer is beside the checkout, the ONNX Runtime peer
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+want_tests=0
+for a in "$@"; do
+  case "$a" in
+    --test) want_tests=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+pkgs=(g++ cmake ninja-build libeigen3-dev libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
+if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[install-deps] apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+else
+  echo "[install-deps] Debian packages already present"
+fi
+if [ "$want_tests" = 1 ] && [ -f "$here/../shared/peer/setup.sh" ]; then
+  echo "[install-deps] setting up the ONNX Runtime peer in ../shared/peer"
+  bash "$here/../shared/peer/setup.sh"
+fi
