@@ -1,0 +1,55 @@
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <edgebert/kernels/attention.hpp>
+
+using namespace edgebert::kernels;
+
+namespace {
+void check_against_reference(const attention_shape& s, const std::vector<std::uint8_t>& keep, int threads) {
+    std::mt19937 rng(unsigned(s.seq * 31 + s.head_dim));
+    std::normal_distribution<float> nd(0.f, 1.f);
+    const std::size_t H = s.hidden(), ld = 3 * H + 5, M = s.batch * s.seq, ldc = H + 3;
+    std::vector<float> qkv(M * ld);
+    for (auto& v : qkv) v = nd(rng);
+    std::vector<float> ref(M * ldc, -9.f), fast(M * ldc, -9.f);
+    const std::uint8_t* mask = keep.empty() ? nullptr : keep.data();
+    reference::attention(s, qkv.data(), ld, mask, ref.data(), ldc);
+    attention(s, qkv.data(), ld, mask, fast.data(), ldc, threads);
+    for (std::size_t i = 0; i < M * ldc; ++i) {
+        INFO("seq=" << s.seq << " heads=" << s.heads << " d=" << s.head_dim << " i=" << i);
+        REQUIRE(std::abs(fast[i] - ref[i]) <= 1e-5f);
+    }
+}
+}  // namespace
+
+TEST_CASE("attention matches the scalar reference on odd shapes", "[attention]") {
+    for (std::size_t seq : {1u, 2u, 7u, 17u, 40u})
+        for (std::size_t d : {1u, 9u, 16u, 23u})
+            for (int threads : {1, 2}) check_against_reference({2, seq, 3, d}, {}, threads);
+}
+
+TEST_CASE("padding masks: trailing, interior and fully masked sequences", "[attention]") {
+    const std::size_t seq = 13;
+    std::vector<std::uint8_t> keep(3 * seq, 1);
+    for (std::size_t s = 9; s < seq; ++s) keep[s] = 0;          // sequence 0: trailing padding
+    keep[seq + 0] = keep[seq + 5] = keep[seq + 6] = 0;          // sequence 1: holes, including the first key
+    for (std::size_t s = 0; s < seq; ++s) keep[2 * seq + s] = 0;  // sequence 2: nothing attended (uniform)
+    check_against_reference({3, seq, 2, 11}, keep, 1);
+    check_against_reference({3, seq, 2, 11}, keep, 2);
+}
+
+TEST_CASE("masked keys do not influence the result", "[attention]") {
+    const attention_shape s{1, 6, 1, 4};
+    std::vector<float> qkv(6 * 12);
+    for (std::size_t i = 0; i < qkv.size(); ++i) qkv[i] = std::sin(float(i));
+    std::vector<std::uint8_t> keep{1, 1, 0, 1, 0, 0};
+    std::vector<float> a(6 * 4), b(6 * 4);
+    attention(s, qkv.data(), 12, keep.data(), a.data(), 4);
+    for (std::size_t t = 4; t < 12; ++t) qkv[2 * 12 + t] = 1e6f, qkv[5 * 12 + t] = -1e6f;  // change masked K and V
+    attention(s, qkv.data(), 12, keep.data(), b.data(), 4);
+    CHECK(a == b);
+}
