@@ -1,0 +1,100 @@
+// GEMM on ALBERT's shapes: edgebert's packed-weight gemm against OpenBLAS's cblas_sgemm, same binary,
+// same run. C[m x n] = A[m x k] · Wᵀ with W [n x k] (PyTorch Linear layout); m = tokens.
+//   build/benchmarks/bench_gemm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <random>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <edgebert/kernels/gemm.hpp>
+#if EDGEBERT_BENCH_HAVE_CBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+using namespace edgebert::kernels;
+
+namespace {
+std::vector<float> random_vector(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> v(n);
+    for (auto& x : v) x = nd(rng);
+    return v;
+}
+void set_flops(benchmark::State& state, double m, double n, double k) {
+    state.counters["GFLOPS"] =
+        benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+// Shapes: {m, k, n, threads}; 2304 = fused Q|K|V.
+const std::vector<std::vector<std::int64_t>> shapes = {{16, 128, 384}, {768, 3072}, {768, 2304, 3072}, {1, 2}};
+}  // namespace
+
+static void BM_edgebert_gemm(benchmark::State& state) {
+    const std::size_t m = std::size_t(state.range(0)), k = std::size_t(state.range(1)), n = std::size_t(state.range(2));
+    const int threads = int(state.range(3));
+    const auto a = random_vector(m * k, 1), w = random_vector(n * k, 2);
+    std::vector<float> c(m * n);
+    const auto packed = packed_matrix::from_weight(w.data(), n, k, k);  // at load time: not timed
+    for (auto _ : state) {
+        gemm(a.data(), m, k, packed, c.data(), n, {}, threads);
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(m), double(n), double(k));
+}
+
+#if EDGEBERT_BENCH_HAVE_CBLAS
+static void BM_openblas_sgemm(benchmark::State& state) {
+    const std::size_t m = std::size_t(state.range(0)), k = std::size_t(state.range(1)), n = std::size_t(state.range(2));
+    openblas_set_num_threads(int(state.range(3)));
+    const auto a = random_vector(m * k, 1), w = random_vector(n * k, 2);
+    std::vector<float> c(m * n);
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.f, a.data(), int(k), w.data(),
+                    int(k), 0.f, c.data(), int(n));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(m), double(n), double(k));
+}
+#endif
+
+static void apply_shapes(benchmark::internal::Benchmark* b) {
+    for (auto m : shapes[0])
+        for (auto t : shapes[3]) {
+            b->Args({m, 768, 2304, t});
+            b->Args({m, 768, 768, t});
+            b->Args({m, 768, 3072, t});
+            b->Args({m, 3072, 768, t});
+        }
+    b->ArgNames({"m", "k", "n", "threads"})->Unit(benchmark::kMicrosecond);
+}
+BENCHMARK(BM_edgebert_gemm)->Apply(apply_shapes);
+#if EDGEBERT_BENCH_HAVE_CBLAS
+BENCHMARK(BM_openblas_sgemm)->Apply(apply_shapes);
+#endif
+
+// Attention-shaped products (one head of 64): scores Q·Kᵀ and context P·V, single-threaded.
+static void BM_gemm_nt_scores(benchmark::State& state) {
+    const std::size_t s = std::size_t(state.range(0)), d = 64;
+    const auto q = random_vector(s * d, 3), k = random_vector(s * d, 4);
+    std::vector<float> c(s * s);
+    for (auto _ : state) {
+        gemm_nt(s, s, d, 0.125f, q.data(), d, k.data(), d, c.data(), s);
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(s), double(s), double(d));
+}
+BENCHMARK(BM_gemm_nt_scores)->Arg(128)->Arg(384)->Unit(benchmark::kMicrosecond);
+
+static void BM_gemm_nn_context(benchmark::State& state) {
+    const std::size_t s = std::size_t(state.range(0)), d = 64;
+    const auto p = random_vector(s * s, 5), v = random_vector(s * d, 6);
+    std::vector<float> c(s * d);
+    for (auto _ : state) {
+        gemm_nn(s, d, s, p.data(), s, v.data(), d, c.data(), d);
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(s), double(d), double(s));
+}
+BENCHMARK(BM_gemm_nn_context)->Arg(128)->Arg(384)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_MAIN();
