@@ -32,6 +32,7 @@ inline constexpr std::size_t gemm_lanes = gemm_batch::size;
 inline constexpr std::size_t gemm_nr = 2 * gemm_lanes;                  // columns per panel
 inline constexpr std::size_t gemm_mr = gemm_lanes >= 16 ? 12 : 6;      // rows per micro-panel
 inline constexpr std::size_t gemm_kc = 256;                             // K block
+inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;              // packed A kept in L2
 }  // namespace detail
 
 /// B operand of C = A·B, packed once into the micro-kernel's panel layout.
@@ -200,10 +201,17 @@ inline void compute_panels(const float* apack, std::size_t m, std::size_t k, con
         }
         return;
     }
-    for (std::size_t k0 = 0; k0 < k; k0 += KC) {
+    // When all of packed A fits in L2, walk each B panel start to end (one sequential stream from memory,
+    // which the hardware prefetcher follows); otherwise keep one K block of A in L2 across all panels.
+    const bool panel_outer = mpanels * MR * k * sizeof(float) <= gemm_a_l2_bytes;
+    const std::size_t outer_n = panel_outer ? p_end - p_begin : (k + KC - 1) / KC;
+    const std::size_t inner_n = panel_outer ? (k + KC - 1) / KC : p_end - p_begin;
+    for (std::size_t outer = 0; outer < outer_n; ++outer)
+    for (std::size_t inner = 0; inner < inner_n; ++inner) {
+        const std::size_t p = p_begin + (panel_outer ? outer : inner), k0 = (panel_outer ? inner : outer) * KC;
         const std::size_t kc = std::min(KC, k - k0);
         const bool first = k0 == 0, last = k0 + kc == k;
-        for (std::size_t p = p_begin; p < p_end; ++p) {
+        {
             const std::size_t n0 = p * NR, w = std::min(NR, n - n0);
             const float* bp = bpanels + p * k * NR + k0 * NR;
             for (std::size_t ip = 0; ip < mpanels; ++ip) {
