@@ -105,7 +105,9 @@ struct epilogue {
 namespace detail {
 
 /// acc(MR x NR) (+)= A micro-panel · B micro-panel over kc steps; c is a tile with row stride ldc.
-EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a,
+/// A is either packed (MR values per k, lda ignored) or read in place from rows with stride lda.
+template <bool PackedA>
+EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
                                          const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
                                          bool accumulate) noexcept {
     using B = gemm_batch;
@@ -125,11 +127,11 @@ EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_R
         const B b0 = B::load_aligned(b), b1 = B::load_aligned(b + W);
 #pragma GCC unroll 16
         for (std::size_t r = 0; r < MR; ++r) {
-            const B ar(a[r]);
+            const B ar(PackedA ? a[r] : a[r * lda]);
             acc0[r] = xsimd::fma(ar, b0, acc0[r]);
             acc1[r] = xsimd::fma(ar, b1, acc1[r]);
         }
-        a += MR;
+        a += PackedA ? MR : 1;
         b += 2 * W;
     }
 #pragma GCC unroll 16
@@ -186,8 +188,18 @@ inline float* scratch(aligned_buffer<float>& buf, std::size_t n) {
     return buf.data();
 }
 
-/// Compute panels [p_begin, p_end) of C from packed A (all micro-panels) and packed B panels.
-inline void compute_panels(const float* apack, std::size_t m, std::size_t k, const float* bpanels,
+/// The A operand: its first `direct_panels` micro-panels are read in place from row-major `rows`
+/// (no packing pass: the micro-kernel broadcasts from MR row streams that stay in L1), the rest from
+/// `packed` (the partial last micro-panel, zero-padded; or everything when A must be scaled).
+struct a_operand {
+    const float* rows = nullptr;
+    std::size_t lda = 0;
+    std::size_t direct_panels = 0;
+    const float* packed = nullptr;
+};
+
+/// Compute panels [p_begin, p_end) of C from A and packed B panels.
+inline void compute_panels(const a_operand& a, std::size_t m, std::size_t k, const float* bpanels,
                            std::size_t n, std::size_t p_begin, std::size_t p_end, float* c, std::size_t ldc,
                            const epilogue& ep) noexcept {
     constexpr std::size_t MR = gemm_mr, NR = gemm_nr, KC = gemm_kc;
@@ -203,7 +215,7 @@ inline void compute_panels(const float* apack, std::size_t m, std::size_t k, con
     }
     // When all of packed A fits in L2, walk each B panel start to end (one sequential stream from memory,
     // which the hardware prefetcher follows); otherwise keep one K block of A in L2 across all panels.
-    const bool panel_outer = mpanels * MR * k * sizeof(float) <= gemm_a_l2_bytes;
+    const bool panel_outer = m * k * sizeof(float) <= gemm_a_l2_bytes;
     const std::size_t outer_n = panel_outer ? p_end - p_begin : (k + KC - 1) / KC;
     const std::size_t inner_n = panel_outer ? (k + KC - 1) / KC : p_end - p_begin;
     for (std::size_t outer = 0; outer < outer_n; ++outer)
@@ -216,14 +228,19 @@ inline void compute_panels(const float* apack, std::size_t m, std::size_t k, con
             const float* bp = bpanels + p * k * NR + k0 * NR;
             for (std::size_t ip = 0; ip < mpanels; ++ip) {
                 const std::size_t m0 = ip * MR, h = std::min(MR, m - m0);
-                const float* ap = apack + ip * MR * k + k0 * MR;
+                const bool direct = ip < a.direct_panels;
+                const float* ap = direct ? a.rows + m0 * a.lda + k0 : a.packed + (ip - a.direct_panels) * MR * k + k0 * MR;
+                auto kernel = [&](float* out, std::size_t ld_out) {
+                    if (direct) micro_kernel<false>(kc, ap, a.lda, bp, out, ld_out, !first);
+                    else micro_kernel<true>(kc, ap, 0, bp, out, ld_out, !first);
+                };
                 float* ct = c + m0 * ldc + n0;
                 if (h == MR && w == NR) {
-                    micro_kernel(kc, ap, bp, ct, ldc, !first);
+                    kernel(ct, ldc);
                 } else {  // edge tile: compute in a full-size scratch tile, copy the valid part
                     if (!first)
                         for (std::size_t r = 0; r < h; ++r) std::memcpy(tile + r * NR, ct + r * ldc, w * sizeof(float));
-                    micro_kernel(kc, ap, bp, tile, NR, !first);
+                    kernel(tile, NR);
                     for (std::size_t r = 0; r < h; ++r) std::memcpy(ct + r * ldc, tile + r * NR, w * sizeof(float));
                 }
                 if (last) apply_epilogue(ct, ldc, h, w, m0, n0, ep);
@@ -250,14 +267,17 @@ inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_ma
     detail::check_gemm_args("gemm", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
     constexpr std::size_t MR = detail::gemm_mr;
-    const std::size_t mpanels = (m + MR - 1) / MR, npanels = b.panels();
+    const std::size_t npanels = b.panels(), full = m / MR, rest = m - full * MR;
     thread_local aligned_buffer<float> a_buffer;
-    float* apack = detail::scratch(a_buffer, mpanels * MR * std::max<std::size_t>(k, 1));
+    detail::a_operand a_op{a, lda, full, nullptr};
+    if (rest) {  // only the partial last micro-panel is packed (zero-padded to MR rows)
+        float* tail = detail::scratch(a_buffer, MR * std::max<std::size_t>(k, 1));
+        detail::pack_a_panel(a + full * MR * lda, lda, rest, k, 1.f, tail);
+        a_op.packed = tail;
+    }
     const int t = std::max(1, std::min<int>(threads, int(npanels)));
     if (t == 1) {
-        for (std::size_t ip = 0; ip < mpanels; ++ip)
-            detail::pack_a_panel(a + ip * MR * lda, lda, std::min(MR, m - ip * MR), k, 1.f, apack + ip * MR * k);
-        detail::compute_panels(apack, m, k, b.panel(0), n, 0, npanels, c, ldc, ep);
+        detail::compute_panels(a_op, m, k, b.panel(0), n, 0, npanels, c, ldc, ep);
         return;
     }
     EDGEBERT_OMP(parallel num_threads(t)) {
@@ -266,11 +286,8 @@ inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_ma
 #else
         const std::size_t id = 0, nt = 1;
 #endif
-        for (std::size_t ip = id; ip < mpanels; ip += nt)
-            detail::pack_a_panel(a + ip * MR * lda, lda, std::min(MR, m - ip * MR), k, 1.f, apack + ip * MR * k);
-        EDGEBERT_OMP(barrier)
         const std::size_t p0 = npanels * id / nt, p1 = npanels * (id + 1) / nt;
-        detail::compute_panels(apack, m, k, b.panel(0), n, p0, p1, c, ldc, ep);
+        detail::compute_panels(a_op, m, k, b.panel(0), n, p0, p1, c, ldc, ep);
     }
 }
 
@@ -298,7 +315,7 @@ inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, co
             for (; j < NR; ++j) d[j] = 0.f;
         }
     }
-    detail::compute_panels(apack, m, k, bpack, n, 0, npanels, c, ldc, {});
+    detail::compute_panels({nullptr, 0, 0, apack}, m, k, bpack, n, 0, npanels, c, ldc, {});
 }
 
 /// C[m x n] = A[m x k] · B[k x n], B row-major (row stride ldb): attention context P·V. Single-threaded.
@@ -316,7 +333,7 @@ inline void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a,
         detail::pack_a_panel(a + ip * MR * lda, lda, std::min(MR, m - ip * MR), k, 1.f, apack + ip * MR * k);
     std::fill_n(bpack, npanels * NR * k, 0.f);
     packed_matrix::pack_kn(b, k, n, ldb, bpack);
-    detail::compute_panels(apack, m, k, bpack, n, 0, npanels, c, ldc, {});
+    detail::compute_panels({nullptr, 0, 0, apack}, m, k, bpack, n, 0, npanels, c, ldc, {});
 }
 
 namespace reference {
