@@ -74,8 +74,8 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
         const float* k = q + H;
         const float* v = q + 2 * H;
         scores.reserve_scratch(S * keys);
-        gemm_nt(S, keys, d, scale, q, ldqkv, k, ldqkv, scores.data(), keys);
-        for (std::size_t i = 0; i < S; ++i) softmax_row(scores.data() + i * keys, keys, kb);
+        gemm_nt(S, keys, d, 1.f, q, ldqkv, k, ldqkv, scores.data(), keys);  // the 1/sqrt(d) goes into the softmax
+        for (std::size_t i = 0; i < S; ++i) softmax_row(scores.data() + i * keys, keys, kb, scale);
         gemm_nn(S, d, keys, scores.data(), keys, v, ldqkv, ctx + b * S * ldctx + h * d, ldctx);
     }
 }

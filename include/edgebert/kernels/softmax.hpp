@@ -44,8 +44,9 @@ inline double softmax_entropy(const float* logits, std::size_t n) {
 }
 }  // namespace reference
 
-/// In-place softmax of a row (SIMD exp). keep: optional per-key mask (nonzero = attend).
-inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr) noexcept {
+/// In-place softmax(scale * x) of a row (SIMD exp); scale > 0 lets attention fold its 1/sqrt(d) in here.
+/// keep: optional per-key mask (nonzero = attend).
+inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr, float scale = 1.f) noexcept {
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size;
     const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -71,11 +72,11 @@ inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = null
         for (std::size_t l = 0; l < W; ++l) mx = std::max(mx, lanes[l]);
         for (; j < n; ++j) mx = std::max(mx, x[j]);
     }
-    const batch vmx(mx);
+    const batch vmx(mx), vscale(scale);
     batch vsum(0.f);
     std::size_t j = 0;
     for (; j < nv; j += W) {
-        const batch e = xsimd::exp(batch::load_unaligned(x + j) - vmx);
+        const batch e = xsimd::exp((batch::load_unaligned(x + j) - vmx) * vscale);
         e.store_unaligned(x + j);
         vsum += e;
     }
@@ -83,7 +84,7 @@ inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = null
     if (j < n) {  // tail through the same SIMD exp, padded with -inf (exp -> 0)
         alignas(64) float tail[W];
         for (std::size_t l = 0; l < W; ++l) tail[l] = j + l < n ? x[j + l] : neg_inf;
-        const batch e = xsimd::exp(batch::load_aligned(tail) - vmx);
+        const batch e = xsimd::exp((batch::load_aligned(tail) - vmx) * vscale);
         e.store_aligned(tail);
         for (std::size_t l = 0; j + l < n; ++l) x[j + l] = tail[l], sum += tail[l];
     }

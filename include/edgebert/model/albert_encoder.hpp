@@ -29,7 +29,7 @@ struct albert_layer {
     nn::layer_norm full_layer_norm;
 };
 
-/// Scratch for one forward pass: allocated once per call, reused by every layer.
+/// Scratch for a forward pass, reused by every layer (and, per thread, across calls).
 struct encoder_workspace {
     aligned_buffer<float> embedded, qkv, context, attention_out, intermediate;
     std::vector<std::uint8_t> keep;
@@ -55,7 +55,7 @@ public:
     void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer) const {
         const std::size_t M = in.tokens(), E = config_.embedding_size, H = config_.hidden_size,
                           I = config_.intermediate_size;
-        encoder_workspace ws;
+        thread_local encoder_workspace ws;  // reused across calls: no fresh pages to fault in per inference
         ws.embedded.reserve_scratch(M * E);
         ws.qkv.reserve_scratch(M * 3 * H);
         ws.context.reserve_scratch(M * H);
