@@ -30,7 +30,7 @@ static void BM_attention(benchmark::State& state) {
     state.counters["GFLOPS"] = benchmark::Counter(4.0 * double(S * S * H), benchmark::Counter::kIsIterationInvariantRate,
                                                   benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 static void BM_layer_norm(benchmark::State& state) {
     const std::size_t rows = std::size_t(state.range(0)), n = 768;
@@ -77,6 +77,6 @@ static void BM_albert_base_layer(benchmark::State& state) {
     const double flop = 8.0 * S * 768 * 768 + 4.0 * S * S * 768 + 4.0 * S * 768 * 3072;
     state.counters["GFLOPS"] = benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_albert_base_layer)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_albert_base_layer)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -129,7 +129,7 @@ TEST_CASE("from_kn and from_weight pack the same matrix; at() reads it back", "[
 
 TEST_CASE("attention-shaped products gemm_nt and gemm_nn match the references", "[gemm]") {
     for (std::size_t s : {1u, 5u, 17u, 40u})
-        for (std::size_t d : {1u, 9u, 64u}) {
+        for (std::size_t d : {1u, 9u, 48u, 64u}) {
             const std::size_t ld = 3 * d + 1;
             const auto q = random_vector(s * ld, 14), kk = random_vector(s * ld, 15);
             std::vector<float> ref(s * s), fast(s * s);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The edgebert tool's contract (DESIGN.md §8): exit codes, error messages naming the culprit, the files
+# `run` writes and the JSON line `bench` prints.   run_cli_tests.sh EDGEBERT_BINARY WORK_DIR
+set -uo pipefail
+bin=$(realpath "$1"); work=$2; here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work"; mkdir -p "$work"; cd "$work"
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+pass=0; fail=0
+expect() {  # expect NAME STATUS NEEDLE -- command...
+  local name=$1 want=$2 needle=$3; shift 4
+  "$@" > out.txt 2> err.txt; local got=$?
+  if [ "$got" != "$want" ] || ! grep -qF -- "$needle" out.txt err.txt; then
+    fail=$((fail + 1)); echo "FAIL $name: exit $got (want $want), looking for '$needle'"; cat out.txt err.txt | head -5
+  else
+    pass=$((pass + 1)); echo "ok   $name"
+  fi
+}
+expect "no command"         2 "missing command"                  -- "$bin"
+expect "unknown command"    2 "unknown command 'frobnicate'"     -- "$bin" frobnicate
+expect "help"               0 "commands:"                         -- "$bin" --help
+expect "run help"           0 "hidden_states.npy"                 -- "$bin" run --help
+expect "bench help"         0 "median_ms"                         -- "$bin" bench --help
+expect "run without model"  2 "missing required option '--model'" -- "$bin" run --input a.json --out o
+expect "unknown option"     2 "unknown option '--modle'"          -- "$bin" run --modle x
+expect "bad thread count"   2 "expects an integer, got 'two'"     -- "$bin" run --model m --input i --out o --threads two
+expect "adapter not yet"    2 "multi-task runtime"                -- "$bin" run --model m --input i --out o --adapter a
+expect "missing model"      1 "does not exist"                    -- "$bin" run --model /nonexistent/m --input i --out o
+expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
+
+if "$py" -c "import numpy" 2>/dev/null; then
+  "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
+  echo '{"input_ids": [[2, 9, 14, 3], [2, 5, 3, 0]], "attention_mask": [[1, 1, 1, 1], [1, 1, 1, 0]], "token_type_ids": [[0, 0, 1, 1], [0, 0, 0, 0]]}' > in.json
+  expect "run writes outputs" 0 '"command":"run"' -- "$bin" run --model model --input in.json --out outdir --threads 2
+  expect "npy shapes"         0 "(2, 2) (2, 48) (3, 2, 4, 48) 2"   -- "$py" -c "
+import json, numpy as np
+l, p, h = (np.load('outdir/' + f) for f in ('logits.npy', 'pooler_output.npy', 'hidden_states.npy'))
+e = json.load(open('outdir/exit.json'))
+print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
+  expect "bench JSON line"    0 '"median_ms"'                       -- "$bin" bench --model model --seq-len 8 --batch 2 --iters 3 --warmup 1
+  expect "bench one line"     0 "1"                                 -- sh -c "'$bin' bench --model model --seq-len 8 --iters 2 --warmup 0 | wc -l"
+  echo '{"input_ids": [[2, 97]]}' > bad_id.json
+  expect "id out of range"    1 "input_ids[0][1] = 97 is out of range for vocab_size 97" -- "$bin" run --model model --input bad_id.json --out o2
+  echo '{"input_ids": [[2, 3]], "attention_mask": [[1]]}' > ragged.json
+  expect "ragged mask"        1 "attention_mask[0] has length 1"    -- "$bin" run --model model --input ragged.json --out o3
+  echo '{"input_ids": []}' > empty.json
+  expect "empty batch"        1 "empty batch"                       -- "$bin" run --model model --input empty.json --out o4
+  mkdir -p trunc && cp model/config.json trunc/ && head -c 100 model/model.safetensors > trunc/model.safetensors
+  expect "truncated weights"  1 "trunc/model.safetensors"           -- "$bin" run --model trunc --input in.json --out o5
+  expect "long sequence"      1 "exceeds max_position_embeddings 40" -- "$bin" bench --model model --seq-len 41 --iters 1 --warmup 0
+else
+  echo "note: python3-numpy not installed; skipping the checks that need a generated model"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
