@@ -106,22 +106,21 @@ static void BM_fma_peak(benchmark::State& state) {
     constexpr long iters = 1 << 20;
     for (auto _ : state) {
         EDGEBERT_OMP(parallel num_threads(threads)) {
-            B acc[12];
-            for (int i = 0; i < 12; ++i) acc[i] = B(1.f + 0.1f * float(i));
+            B a0(1.0f), a1(1.1f), a2(1.2f), a3(1.3f), a4(1.4f), a5(1.5f), a6(1.6f), a7(1.7f), a8(1.8f), a9(1.9f),
+                a10(2.0f), a11(2.1f);
             const B m(0.999999f), c(1e-7f);
             for (long i = 0; i < iters; ++i) {
-                for (auto& a : acc) a = xsimd::fma(a, m, c);
-#if defined(__GNUC__)
-                for (auto& a : acc) {  // keep the chains independent and in registers
-                    typename B::register_type r = a;
-                    __asm__ volatile("" : "+v"(r));
-                    a = r;
-                }
+                a0 = xsimd::fma(a0, m, c), a1 = xsimd::fma(a1, m, c), a2 = xsimd::fma(a2, m, c);
+                a3 = xsimd::fma(a3, m, c), a4 = xsimd::fma(a4, m, c), a5 = xsimd::fma(a5, m, c);
+                a6 = xsimd::fma(a6, m, c), a7 = xsimd::fma(a7, m, c), a8 = xsimd::fma(a8, m, c);
+                a9 = xsimd::fma(a9, m, c), a10 = xsimd::fma(a10, m, c), a11 = xsimd::fma(a11, m, c);
+#if defined(__GNUC__)  // twelve independent chains the compiler may neither merge nor drop
+                __asm__ volatile("" : "+v"(a0.data), "+v"(a1.data), "+v"(a2.data), "+v"(a3.data), "+v"(a4.data),
+                                 "+v"(a5.data), "+v"(a6.data), "+v"(a7.data), "+v"(a8.data), "+v"(a9.data),
+                                 "+v"(a10.data), "+v"(a11.data));
 #endif
             }
-            float sum = 0;
-            for (auto& a : acc) sum += xsimd::hadd(a);
-            benchmark::DoNotOptimize(sum);
+            benchmark::DoNotOptimize(xsimd::hadd(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11));
         }
     }
     state.counters["GFLOPS"] = benchmark::Counter(double(threads) * iters * 12 * 2 * B::size,
