@@ -1,25 +1,94 @@
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <catch2/catch.hpp>
 #include <edgebert/io/detail/mapped_file.hpp>
 
+using edgebert::io_error;
 using edgebert::io::detail::mapped_file;
 
-TEST_CASE("a file is mapped read-only with its exact size; errors name the path", "[mapped_file]") {
-    { std::ofstream("test_mapped_file.bin", std::ios::binary) << "edgebert"; }
-    mapped_file m("test_mapped_file.bin");
+namespace {
+// A private folder per test process, removed at exit, so parallel ctest runs never share files.
+std::string temp_path(const std::string& name) {
+    static const struct temp_dir {
+        std::string path;
+        temp_dir() {
+            char tmpl[] = "/tmp/edgebert_test_mapped_file_XXXXXX";
+            if (!::mkdtemp(tmpl)) std::abort();
+            path = tmpl;
+        }
+        ~temp_dir() { std::filesystem::remove_all(path); }
+    } dir;
+    return dir.path + "/" + name;
+}
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+}  // namespace
+
+TEST_CASE("a file is mapped read-only with its exact size and bytes", "[mapped_file]") {
+    const std::string path = temp_path("eight.bin");
+    write_file(path, std::string("edge\0ert", 8));
+    const mapped_file m(path);
     REQUIRE(m.size() == 8);
-    CHECK(std::string(reinterpret_cast<const char*>(m.data()), 8) == "edgebert");
+    REQUIRE(m.data() != nullptr);
+    CHECK(std::string(reinterpret_cast<const char*>(m.data()), 8) == std::string("edge\0ert", 8));
+    CHECK(m.path() == path);
+}
+
+TEST_CASE("mapped_file is movable and releases exactly one mapping", "[mapped_file]") {
+    const std::string a = temp_path("a.bin"), b = temp_path("b.bin");
+    write_file(a, "aaaa");
+    write_file(b, "bbbbbb");
+    mapped_file m(a);
+    const unsigned char* p = m.data();
+
     mapped_file moved(std::move(m));
-    CHECK(moved.size() == 8);
-    CHECK(moved.path() == "test_mapped_file.bin");
+    CHECK(moved.data() == p);  // the mapping itself moves; pointers into it stay valid
+    CHECK(moved.size() == 4);
+    CHECK(moved.path() == a);
+    CHECK(m.data() == nullptr);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+    CHECK(m.size() == 0);
 
-    { std::ofstream("test_mapped_file_empty.bin"); }
-    mapped_file empty("test_mapped_file_empty.bin");
-    CHECK(empty.size() == 0);
-    CHECK(empty.data() == nullptr);
+    mapped_file other(b);
+    other = std::move(moved);  // other's old mapping is released here
+    CHECK(other.size() == 4);
+    CHECK(other.data()[3] == 'a');
+    other = mapped_file();
+    CHECK(other.data() == nullptr);
 
-    REQUIRE_THROWS_AS(mapped_file("/nonexistent/file.bin"), edgebert::io_error);
-    REQUIRE_THROWS_WITH(mapped_file("/nonexistent/file.bin"), Catch::Contains("/nonexistent/file.bin"));
-    REQUIRE_THROWS_WITH(mapped_file("."), Catch::Contains("not a regular file"));
+    const mapped_file empty_default;
+    CHECK(empty_default.size() == 0);
+    CHECK(empty_default.data() == nullptr);
+}
+
+TEST_CASE("an empty file is valid and is not mapped", "[mapped_file]") {
+    const std::string path = temp_path("empty.bin");
+    write_file(path, "");
+    const mapped_file m(path);
+    CHECK(m.size() == 0);
+    CHECK(m.data() == nullptr);
+}
+
+TEST_CASE("open failures are io_errors naming the path and the reason", "[mapped_file]") {
+    const std::string missing = temp_path("does-not-exist.bin");
+    REQUIRE_THROWS_AS(mapped_file(missing), io_error);
+    REQUIRE_THROWS_WITH(mapped_file(missing), Catch::Contains(missing) && Catch::Contains("No such file or directory"));
+
+    const std::string dir = temp_path("");
+    REQUIRE_THROWS_AS(mapped_file(dir), io_error);
+    REQUIRE_THROWS_WITH(mapped_file(dir), Catch::Contains(dir) && Catch::Contains("not a regular file"));
+
+    // A FIFO would block a plain read-only open until a writer appears; it must fail at once instead.
+    const std::string fifo = temp_path("pipe");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    REQUIRE_THROWS_AS(mapped_file(fifo), io_error);
+    REQUIRE_THROWS_WITH(mapped_file(fifo), Catch::Contains("not a regular file"));
+
+    REQUIRE_THROWS_AS(mapped_file("/dev/null"), io_error);  // a character device
 }
