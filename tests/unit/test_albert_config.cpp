@@ -1,6 +1,8 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/model/albert_config.hpp>
 
 using edgebert::config_error;
@@ -108,7 +110,7 @@ TEST_CASE("config round-trips through to_json", "[config]") {
 
 TEST_CASE("loading a missing or malformed config file fails with the path", "[config]") {
     REQUIRE_THROWS_AS(albert_config::load("/nonexistent/config.json"), edgebert::io_error);
-    const std::string path = "test_albert_config_bad.json";
+    const std::string path = test_util::temp_path("bad_config.json");
     { std::ofstream(path) << "{\"hidden_size\": 12,"; }
     REQUIRE_THROWS_AS(albert_config::load(path), config_error);
     REQUIRE_THROWS_WITH(albert_config::load(path), Catch::Contains(path));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/temp_path.hpp"
+
 #include "support/albert_test_util.hpp"
 
 using namespace edgebert;
@@ -63,7 +65,7 @@ TEST_CASE("a checkpoint folder loads to the same model; missing, unknown and mis
     const auto weights = model::albert_model::random_weights(cfg, 21);
     const auto in = padded_batch(cfg, 2, 7, 3);
     const auto expected = model::albert_model::from_source(cfg, weights).forward(in);
-    const std::string dir = "test_albert_model_ckpt";
+    const std::string dir = test_util::temp_path("ckpt");
 
     write_checkpoint(dir, cfg, weights.tensors());
     const auto loaded = model::albert_model::load(dir);

@@ -1,6 +1,8 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/io/input_json.hpp>
 
 using edgebert::input_error;
@@ -39,7 +41,7 @@ TEST_CASE("bad input JSON is an input_error naming the element", "[input_json]")
 
 TEST_CASE("reading input files reports the path", "[input_json]") {
     REQUIRE_THROWS_AS(edgebert::io::read_token_batch("/nonexistent/in.json"), edgebert::io_error);
-    { std::ofstream("test_input_json_bad.json") << "{\"input_ids\": [[1, 2]"; }
-    REQUIRE_THROWS_WITH(edgebert::io::read_token_batch("test_input_json_bad.json"),
-                        Catch::Contains("test_input_json_bad.json"));
+    { std::ofstream(test_util::temp_path("bad.json")) << "{\"input_ids\": [[1, 2]"; }
+    REQUIRE_THROWS_WITH(edgebert::io::read_token_batch(test_util::temp_path("bad.json")),
+                        Catch::Contains("bad.json"));
 }

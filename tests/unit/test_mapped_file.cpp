@@ -7,25 +7,15 @@
 #include <sys/types.h>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/io/detail/mapped_file.hpp>
 
 using edgebert::io_error;
 using edgebert::io::detail::mapped_file;
 
 namespace {
-// A private folder per test process, removed at exit, so parallel ctest runs never share files.
-std::string temp_path(const std::string& name) {
-    static const struct temp_dir {
-        std::string path;
-        temp_dir() {
-            char tmpl[] = "/tmp/edgebert_test_mapped_file_XXXXXX";
-            if (!::mkdtemp(tmpl)) std::abort();
-            path = tmpl;
-        }
-        ~temp_dir() { std::filesystem::remove_all(path); }
-    } dir;
-    return dir.path + "/" + name;
-}
+using test_util::temp_path;
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }

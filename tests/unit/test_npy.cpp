@@ -9,6 +9,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/io/npy.hpp>
 
 using namespace edgebert;
@@ -16,18 +18,7 @@ using namespace edgebert::io;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-    static const struct temp_dir {
-        std::string path;
-        temp_dir() {
-            char tmpl[] = "/tmp/edgebert_test_npy_XXXXXX";
-            if (!::mkdtemp(tmpl)) std::abort();
-            path = tmpl;
-        }
-        ~temp_dir() { std::filesystem::remove_all(path); }
-    } dir;
-    return dir.path + "/" + name;
-}
+using test_util::temp_path;
 
 std::vector<std::uint8_t> read_all(const std::string& path) {
     std::ifstream f(path, std::ios::binary);

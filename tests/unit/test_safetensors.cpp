@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/io/safetensors.hpp>
 
 using namespace edgebert;
@@ -19,18 +21,7 @@ using namespace edgebert::io;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-    static const struct temp_dir {
-        std::string path;
-        temp_dir() {
-            char tmpl[] = "/tmp/edgebert_test_safetensors_XXXXXX";
-            if (!::mkdtemp(tmpl)) std::abort();
-            path = tmpl;
-        }
-        ~temp_dir() { std::filesystem::remove_all(path); }
-    } dir;
-    return dir.path + "/" + name;
-}
+using test_util::temp_path;
 
 void write_bytes(const std::string& path, const std::uint8_t* p, std::size_t n) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+
+#include "support/temp_path.hpp"
 #include <edgebert/io/weight_source.hpp>
 
 using namespace edgebert;
@@ -35,8 +37,8 @@ TEST_CASE("a safetensors source views aligned F32 in place and widens F16", "[we
     w.add_f32("f", {2, 2}, f);
     const std::uint16_t h[2] = {float_to_half(0.5f), float_to_half(-1.f)};
     w.add("h", dtype::F16, {2}, h, sizeof h);
-    w.write("test_weight_source.safetensors");
-    auto file = std::make_shared<const safetensors_file>("test_weight_source.safetensors");
+    w.write(test_util::temp_path("w.safetensors"));
+    auto file = std::make_shared<const safetensors_file>(test_util::temp_path("w.safetensors"));
     safetensors_source src(file);
     const const_matrix m = src.values("f", 2, 2);
     CHECK(m.row(1)[0] == 3.f);
@@ -45,5 +47,5 @@ TEST_CASE("a safetensors source views aligned F32 in place and widens F16", "[we
     CHECK_FALSE(hm.borrowed());
     CHECK(hm.row(0)[1] == -1.f);
     REQUIRE_THROWS_AS(src.values("f", 3, 1), shape_error);
-    CHECK(src.describe() == "test_weight_source.safetensors");
+    CHECK(src.describe() == test_util::temp_path("w.safetensors"));
 }

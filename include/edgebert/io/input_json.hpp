@@ -4,14 +4,13 @@
 // (mask and types optional; a flat list is one sequence). Every element must be an integer.
 
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../detail/read_file.hpp"
 #include "../model/token_batch.hpp"
 
 namespace edgebert::io {
@@ -55,17 +54,7 @@ inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::
 }
 
 inline model::token_batch read_token_batch(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error("cannot open input file '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(ss.str());
-    } catch (const nlohmann::json::exception& e) {
-        throw input_error(path + ": not valid JSON: " + e.what());
-    }
-    return parse_token_batch(j, path);
+    return parse_token_batch(edgebert::detail::read_json_file<input_error>(path), path);
 }
 
 }  // namespace edgebert::io

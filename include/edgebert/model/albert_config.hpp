@@ -5,14 +5,13 @@
 // mistyped or inconsistent one is a config_error naming it.
 
 #include <cstddef>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../detail/read_file.hpp"
 #include "../kernels/activation.hpp"
 
 namespace edgebert::model {
@@ -158,17 +157,7 @@ struct albert_config {
 
     /// Read and parse a config.json file.
     static albert_config load(const std::string& path) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw io_error("cannot open config file '" + path + "'");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(ss.str());
-        } catch (const nlohmann::json::exception& e) {
-            throw config_error(path + ": not valid JSON: " + e.what());
-        }
-        return from_json(j, path);
+        return from_json(edgebert::detail::read_json_file<config_error>(path), path);
     }
 
     /// The config as HuggingFace's config.json would hold it (for writing models).
