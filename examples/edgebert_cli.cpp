@@ -4,6 +4,7 @@
 // stderr with a non-zero exit status (2 for usage, 1 for everything else).
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -102,7 +103,9 @@ int cmd_run(int argc, char** argv) {
         sentences.push_back(s);
     }
     nlohmann::json exit_info{{"policy", "none"}, {"num_layers", r.num_layers}, {"sentences", sentences}};
-    std::ofstream(out + "/exit.json") << exit_info.dump(1) << "\n";
+    std::ofstream exit_file(out + "/exit.json");
+    exit_file << exit_info.dump(1) << "\n";
+    if (!exit_file) throw edgebert::io_error("cannot write '" + out + "/exit.json'");
 
     nlohmann::json summary{{"command", "run"},   {"model", model_path}, {"batch", r.batch},
                            {"seq", r.seq},       {"layers", r.num_layers}, {"labels", r.num_labels},
