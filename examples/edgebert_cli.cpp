@@ -31,6 +31,7 @@ usage: edgebert <command> [options]      (edgebert <command> --help for details)
 commands:
   run     run a model on token ids; write logits.npy, pooler_output.npy, hidden_states.npy, exit.json
   bench   time the model on synthetic ids; print one JSON line
+  exits   evaluate an exit policy on recorded off-ramp entropies; print mean exit layer and histogram
   version print the library version
 )";
 
@@ -55,6 +56,20 @@ const char* const bench_help = R"(usage: edgebert bench --model PATH --seq-len S
   all positions attended, second half of each sequence token type 1) and prints one JSON line:
   {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ...}
   Defaults: --batch 1 --threads 1 --iters 20 --warmup 5.
+)";
+
+const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy POLICY [--lut FILE.csv] [--mode MODE] [--per-sentence]
+
+  --traces FILE   one line per sentence, comma-separated off-ramp entropies of layers 1..L
+                  (EdgeBERT's dataset_sst2_eval.txt format)
+  --policy        none | fixed:K | entropy:T | entropy:T1,T2,... (per layer) | predictor:T
+  --lut FILE.csv  the exit-predictor table (needed by predictor:T): key, predicted entropies of layers 2..
+  --mode LIST     predictor modes, comma-separated: ee-before (default) or no-ee-before (early exit before
+                  the predicted layer on/off), forced (default) or extra-layer (what happens at it)
+  --per-sentence  also list every sentence's exit layer
+
+  Prints one JSON object: {"sentences", "layers", "policy", "mean_exit_layer", "histogram", ...};
+  histogram[i] counts the sentences that exit at layer i+1.
 )";
 
 void make_dir(const std::string& dir) {
@@ -177,6 +192,60 @@ int cmd_bench(int argc, char** argv) {
     return 0;
 }
 
+edgebert::exit::trace_policy parse_trace_policy(const args& a) {
+    const std::string spec = a.get("policy");
+    const auto colon = spec.find(':');
+    const std::string kind = spec.substr(0, colon), value = colon == std::string::npos ? "" : spec.substr(colon + 1);
+    if (kind == "none" && colon == std::string::npos) return edgebert::exit::no_exit{};
+    if (kind == "fixed") {
+        std::size_t used = 0;
+        long long k = 0;
+        try {
+            k = std::stoll(value, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != value.size() || k < 1) throw usage_error("--policy fixed:K needs a depth K >= 1");
+        return edgebert::exit::fixed_depth{std::size_t(k)};
+    }
+    if (kind == "entropy") return edgebert::exit::parse_entropy_threshold(value);
+    if (kind == "predictor") {
+        if (!a.has("lut")) throw usage_error("--policy predictor:T needs --lut FILE.csv");
+        edgebert::exit::predictor_policy p;
+        p.lut = edgebert::exit::exit_predictor::load_csv(a.get("lut"));
+        edgebert::exit::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
+        const auto t = edgebert::exit::parse_entropy_threshold(value);
+        if (t.thresholds.size() != 1) throw usage_error("--policy predictor:T takes one threshold");
+        p.threshold = t.thresholds[0];
+        return p;
+    }
+    throw usage_error("unknown --policy \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T)");
+}
+
+int cmd_exits(int argc, char** argv) {
+    args a(argc, argv, 2, {"traces", "policy", "lut", "mode"}, {"per-sentence"});
+    if (a.help()) return std::fputs(exits_help, stdout), 0;
+    const auto traces = edgebert::exit::entropy_traces::load(a.get("traces"));
+    const auto policy = parse_trace_policy(a);
+    if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy))
+        if (p->lut.predict_layer() + p->lut.predicted_layers() > traces.layers)
+            throw edgebert::config_error("the predictor table predicts up to layer " +
+                                         std::to_string(p->lut.predict_layer() + p->lut.predicted_layers()) +
+                                         " but the traces have " + std::to_string(traces.layers) + " layers");
+    const auto s = edgebert::exit::evaluate(policy, traces);
+    nlohmann::json j{{"command", "exits"},
+                     {"traces", a.get("traces")},
+                     {"sentences", traces.sentences()},
+                     {"layers", traces.layers},
+                     {"policy", a.get("policy")},
+                     {"mean_exit_layer", s.mean_exit_layer},
+                     {"histogram", s.histogram}};
+    if (a.has("lut")) j["lut"] = a.get("lut"), j["mode"] = a.get("mode", "ee-before");
+    if (a.has("per-sentence")) j["exit_layers"] = s.exit_layers;
+    std::cout << j.dump() << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,6 +253,7 @@ int main(int argc, char** argv) {
     try {
         if (cmd == "run") return cmd_run(argc, argv);
         if (cmd == "bench") return cmd_bench(argc, argv);
+        if (cmd == "exits") return cmd_exits(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
             return 0;

@@ -27,6 +27,21 @@ expect "adapter not yet"    2 "multi-task runtime"                -- "$bin" run 
 expect "missing model"      1 "does not exist"                    -- "$bin" run --model /nonexistent/m --input i --out o
 expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
 
+printf '0.1,0.1,0.5\n0.5,0.1,0.5\n0.5,0.5,0.5\n' > traces.txt
+printf '0.0,0.05,0.04\n0.5,0.50,0.05\n' > lut.csv
+expect "exits entropy"      0 '"histogram":[1,1,1]'               -- "$bin" exits --traces traces.txt --policy entropy:0.2
+expect "exits mean"         0 '"mean_exit_layer":2'              -- "$bin" exits --traces traces.txt --policy entropy:0.2
+expect "exits per sentence" 0 '"exit_layers":[3,3,3]'            -- "$bin" exits --traces traces.txt --policy none --per-sentence
+expect "exits fixed"        0 '"histogram":[0,3,0]'               -- "$bin" exits --traces traces.txt --policy fixed:2
+expect "exits predictor"    0 '"mode":"no-ee-before"'             -- "$bin" exits --traces traces.txt --policy predictor:0.2 --lut lut.csv --mode no-ee-before
+expect "predictor no lut"   2 "needs --lut"                       -- "$bin" exits --traces traces.txt --policy predictor:0.2
+expect "bad policy"         2 "unknown --policy"                  -- "$bin" exits --traces traces.txt --policy maybe:1
+expect "bad threshold"      1 "is not a number"                   -- "$bin" exits --traces traces.txt --policy entropy:x
+printf '0.1,0.2\n0.3\n' > ragged.txt
+expect "ragged traces"      1 "ragged.txt line 2 has 1 values"    -- "$bin" exits --traces ragged.txt --policy none
+printf '0.0,0.1,0.1,0.1\n' > long_lut.csv
+expect "lut too deep"       1 "predicts up to layer 4"            -- "$bin" exits --traces traces.txt --policy predictor:0.2 --lut long_lut.csv
+
 if "$py" -c "import numpy" 2>/dev/null; then
   "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
   echo '{"input_ids": [[2, 9, 14, 3], [2, 5, 3, 0]], "attention_mask": [[1, 1, 1, 1], [1, 1, 1, 0]], "token_type_ids": [[0, 0, 1, 1], [0, 0, 0, 0]]}' > in.json

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Exit policies that decide from off-ramp entropies, as small value types. Layers are 1-based; a sentence
+// that no off-ramp lets out finishes at the last layer with the final classifier.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+
+namespace edgebert::exit {
+
+/// Never exit early: every sentence runs all layers.
+struct no_exit {
+    std::size_t exit_layer(const double*, std::size_t layers) const noexcept { return layers; }
+};
+
+/// Always exit after `depth` layers (clamped to 1..the model's depth).
+struct fixed_depth {
+    std::size_t depth = 1;
+    std::size_t exit_layer(const double*, std::size_t layers) const noexcept {
+        return depth < 1 ? 1 : depth < layers ? depth : layers;
+    }
+};
+
+/// DeeBERT/EdgeBERT rule: exit at the first layer i whose entropy H_i < T_i (strict). One threshold for all
+/// layers, or one per layer (the last one repeats for deeper layers).
+struct entropy_threshold {
+    std::vector<double> thresholds{0.0};
+
+    double at(std::size_t layer) const noexcept {
+        return thresholds[layer - 1 < thresholds.size() ? layer - 1 : thresholds.size() - 1];
+    }
+    bool should_exit(std::size_t layer, double entropy) const noexcept { return entropy < at(layer); }
+    std::size_t exit_layer(const double* entropies, std::size_t layers) const noexcept {
+        for (std::size_t i = 1; i <= layers; ++i)
+            if (should_exit(i, entropies[i - 1])) return i;
+        return layers;
+    }
+};
+
+namespace detail {
+inline double parse_number(const std::string& s, const std::string& what) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(s, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != s.size() || !(v == v)) throw config_error(what + ": \"" + s + "\" is not a number");
+    return v;
+}
+}  // namespace detail
+
+/// "entropy:T" or "entropy:T1,T2,...": thresholds must be finite and non-negative.
+inline entropy_threshold parse_entropy_threshold(const std::string& spec) {
+    entropy_threshold p;
+    p.thresholds.clear();
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = spec.find(',', start);
+        const double t = detail::parse_number(spec.substr(start, comma - start), "entropy threshold");
+        if (t < 0 || t > 1e30) throw config_error("entropy threshold " + std::to_string(t) + " must be non-negative and finite");
+        p.thresholds.push_back(t);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return p;
+}
+
+}  // namespace edgebert::exit
