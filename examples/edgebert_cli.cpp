@@ -67,6 +67,8 @@ const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy P
   --mode LIST     predictor modes, comma-separated: ee-before (default) or no-ee-before (early exit before
                   the predicted layer on/off), forced (default) or extra-layer (what happens at it)
   --per-sentence  also list every sentence's exit layer
+  --target-mean-exit-layer X
+                  instead of --policy: the smallest entropy threshold whose mean exit layer is <= X
 
   Prints one JSON object: {"sentences", "layers", "policy", "mean_exit_layer", "histogram", ...};
   histogram[i] counts the sentences that exit at layer i+1.
@@ -223,9 +225,18 @@ edgebert::exit::trace_policy parse_trace_policy(const args& a) {
 }
 
 int cmd_exits(int argc, char** argv) {
-    args a(argc, argv, 2, {"traces", "policy", "lut", "mode"}, {"per-sentence"});
+    args a(argc, argv, 2, {"traces", "policy", "lut", "mode", "target-mean-exit-layer"}, {"per-sentence"});
     if (a.help()) return std::fputs(exits_help, stdout), 0;
     const auto traces = edgebert::exit::entropy_traces::load(a.get("traces"));
+    if (a.has("target-mean-exit-layer")) {
+        if (a.has("policy")) throw usage_error("--target-mean-exit-layer chooses an entropy threshold; drop --policy");
+        const double target = edgebert::exit::detail::parse_number(a.get("target-mean-exit-layer"), "--target-mean-exit-layer");
+        const auto c = edgebert::exit::calibrate_for_mean_depth(traces, target);
+        std::cout << nlohmann::json{{"command", "exits"}, {"traces", a.get("traces")}, {"target_mean_exit_layer", target},
+                                    {"threshold", c.threshold}, {"mean_exit_layer", c.mean_exit_layer}}.dump()
+                  << std::endl;
+        return 0;
+    }
     const auto policy = parse_trace_policy(a);
     if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy))
         if (p->lut.predict_layer() + p->lut.predicted_layers() > traces.layers)

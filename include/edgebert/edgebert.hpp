@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/matrix.hpp"
 #include "core/version.hpp"
+#include "exit/calibrate.hpp"
 #include "exit/entropy_trace.hpp"
 #include "exit/evaluate.hpp"
 #include "exit/policy.hpp"

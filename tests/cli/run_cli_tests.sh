@@ -37,6 +37,7 @@ expect "exits predictor"    0 '"mode":"no-ee-before"'             -- "$bin" exit
 expect "predictor no lut"   2 "needs --lut"                       -- "$bin" exits --traces traces.txt --policy predictor:0.2
 expect "bad policy"         2 "unknown --policy"                  -- "$bin" exits --traces traces.txt --policy maybe:1
 expect "bad threshold"      1 "is not a number"                   -- "$bin" exits --traces traces.txt --policy entropy:x
+expect "calibrate"          0 '"mean_exit_layer":2'              -- "$bin" exits --traces traces.txt --target-mean-exit-layer 2
 printf '0.1,0.2\n0.3\n' > ragged.txt
 expect "ragged traces"      1 "ragged.txt line 2 has 1 values"    -- "$bin" exits --traces ragged.txt --policy none
 printf '0.0,0.1,0.1,0.1\n' > long_lut.csv
