@@ -32,7 +32,7 @@ double straightforward_mean(const entropy_traces& t, const std::vector<std::vect
         bool pending = false;
         for (std::size_t layer = 2; layer <= 10; ++layer) {
             if (pending) { exit_at = layer; break; }
-            if (ee_before && h[layer - 1] < T) { exit_at = layer; break; }
+            if (ee_before && !extra && h[layer - 1] < T) { exit_at = layer; break; }  // extra_layer: no EE before
             if (layer == predicted) {
                 if (!extra || h[layer - 1] < T) { exit_at = layer; break; }
                 pending = true;

@@ -38,6 +38,8 @@ TEST_CASE("predictor policy: early exit before, forced exit, extra layer, checks
     const double low4[7] = {0.1, 0.5, 0.5, 0.05, 0.5, 0.5, 0.5};
     CHECK(pol.exit_layer(low4, 7) == 4);
     CHECK(pol.exit_layer(dip, 5) == 5);  // with 5 layers checks stop at layer 3: run to the end
+    pol.early_exit_before = true;        // EdgeBERT's extra-layer branch makes no early-exit check before
+    CHECK(pol.exit_layer(dip, 7) == 5);
 }
 
 TEST_CASE("bad tables and modes", "[predictor]") {

@@ -70,7 +70,8 @@ private:
 
 /// Parse a predictor mode list such as "no-ee-before,extra-layer" into the two switches of reference §4.3:
 /// early exit before the predicted layer (on by default; "ee-before" / "no-ee-before") and what happens at it
-/// (a forced exit by default; "extra-layer": exit only if H < T, otherwise one more layer and exit there).
+/// (a forced exit by default; "extra-layer": exit only if H < T, otherwise one more layer and exit there;
+/// EdgeBERT's code makes no early-exit checks before the predicted layer in that mode, whatever ee-before says).
 inline void parse_predictor_modes(const std::string& list, bool& early_exit_before, bool& extra_layer) {
     std::size_t start = 0;
     while (start <= list.size()) {
@@ -92,8 +93,9 @@ inline void parse_predictor_modes(const std::string& list, bool& early_exit_befo
 struct predictor_policy {
     exit_predictor lut;
     double threshold = 0.0;
-    bool early_exit_before = true;  ///< exit whenever H_i < T before the predicted layer
-    bool extra_layer = false;       ///< at the predicted layer: exit if H < T, else one more layer, then exit
+    bool early_exit_before = true;  ///< exit whenever H_i < T before the predicted layer (forced mode only)
+    bool extra_layer = false;       ///< at the predicted layer: exit if H < T, else one more layer, then exit;
+                                    ///< as in EdgeBERT's code this mode makes no early-exit checks before it
 
     /// The layer the predictor names for these entropies (or 0 when the sentence exits before predicting).
     std::size_t predicted_layer(const double* entropies) const noexcept {
@@ -112,7 +114,7 @@ struct predictor_policy {
         for (std::size_t i = p + 1; i <= last_check; ++i) {
             if (one_more) return i;
             const bool below = entropies[i - 1] < threshold;
-            if (early_exit_before && below) return i;
+            if (early_exit_before && !extra_layer && below) return i;
             if (i == predicted) {
                 if (!extra_layer || below) return i;
                 one_more = true;
