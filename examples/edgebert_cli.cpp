@@ -100,6 +100,7 @@ int cmd_run(int argc, char** argv) {
     edgebert::model::run_options opt;
     opt.threads = threads;
     opt.output_hidden_states = true;
+    opt.off_ramps = true;
     const auto r = model.forward(batch, opt);
 
     make_dir(out);
@@ -108,12 +109,15 @@ int cmd_run(int argc, char** argv) {
     edgebert::io::write_npy(out + "/hidden_states.npy", r.hidden_states.data(),
                             {r.num_layers + 1, r.batch, r.seq, r.hidden});
 
-    // Without off-ramps every sentence runs all layers; the final classifier's entropy is still reported.
+    // No exit policy runs yet (--exit comes with the multi-task runtime): every sentence runs all layers. The
+    // entropies of the model's off-ramps (if it has any) and of the final classifier are reported.
     nlohmann::json sentences = nlohmann::json::array();
     for (std::size_t b = 0; b < r.batch; ++b) {
         nlohmann::json s;
         s["exit_layer"] = r.num_layers;
         s["entropies"] = nlohmann::json::array();
+        if (!r.off_ramp_entropies.empty())
+            for (std::size_t l = 0; l < r.num_layers; ++l) s["entropies"].push_back(r.off_ramp_entropies[l * r.batch + b]);
         if (r.num_labels)
             s["final_entropy"] = edgebert::kernels::reference::softmax_entropy(r.logits.data() + b * r.num_labels,
                                                                                 r.num_labels);

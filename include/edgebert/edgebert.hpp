@@ -30,3 +30,4 @@
 #include "nn/embeddings.hpp"
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
+#include "nn/off_ramp.hpp"

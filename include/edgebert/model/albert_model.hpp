@@ -16,6 +16,7 @@
 #include "../core/error.hpp"
 #include "../io/hf_checkpoint.hpp"
 #include "../io/weight_source.hpp"
+#include "../nn/off_ramp.hpp"
 #include "albert_encoder.hpp"
 
 namespace edgebert::model {
@@ -26,11 +27,16 @@ struct albert_output {
     std::vector<float> hidden_states;      ///< [(layers+1) x batch x seq x hidden], when requested
     std::vector<float> pooler_output;      ///< [batch x hidden]
     std::vector<float> logits;             ///< [batch x num_labels], empty without a classifier
+    /// With off-ramps and run_options::off_ramps: [layers x batch x num_labels] logits of the ramp after each
+    /// layer, and [layers x batch] entropies (natural log) of their softmax. No early exit is taken here.
+    std::vector<float> off_ramp_logits;
+    std::vector<double> off_ramp_entropies;
 };
 
 struct run_options {
     int threads = 1;                    ///< 0 = all processors
     bool output_hidden_states = false;  ///< keep every layer's output (as HF's output_hidden_states)
+    bool off_ramps = false;             ///< evaluate every off-ramp (if the model has them)
 };
 
 class albert_model {
@@ -103,6 +109,8 @@ public:
         m.pooler_ = dense(p + "pooler", H, H);
         if (bind.has("classifier.weight") || bind.has("classifier.bias"))
             m.classifier_ = dense("classifier", cfg.num_labels, H);
+        m.off_ramps_ = nn::bind_off_ramps(bind, p, H, cfg.num_labels, cfg.num_hidden_layers, cfg.num_hidden_groups,
+                                          src.describe());
         const std::string prefix = p;
         m.skipped_ = bind.finish([prefix](const std::string& n) {
             return n == prefix + "embeddings.position_ids" || n.rfind("predictions.", 0) == 0 ||
@@ -163,6 +171,8 @@ public:
     const nn::linear& pooler() const noexcept { return pooler_; }
     bool has_classifier() const noexcept { return classifier_.out_features() > 0; }
     const nn::linear& classifier() const noexcept { return classifier_; }
+    /// EdgeBERT off-ramps: one per layer, one per hidden group, or none.
+    const std::vector<nn::off_ramp>& off_ramps() const noexcept { return off_ramps_; }
     /// Tensors present in the checkpoint that this model does not use (HF buffers, other heads).
     const std::vector<std::string>& skipped_tensors() const noexcept { return skipped_; }
 
@@ -180,8 +190,21 @@ public:
         out.num_labels = has_classifier() ? c.num_labels : 0;
         out.last_hidden_state.resize(M * H);
         if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
+        const bool ramps = opt.off_ramps && !off_ramps_.empty();
+        const std::size_t C = c.num_labels;
+        if (ramps) {
+            out.off_ramp_logits.resize(L * in.batch * C);
+            out.off_ramp_entropies.resize(L * in.batch);
+        }
         encoder_.forward(in, out.last_hidden_state.data(), threads, [&](std::size_t i, const float* h) {
             if (opt.output_hidden_states) std::copy(h, h + M * H, out.hidden_states.begin() + std::ptrdiff_t(i * M * H));
+            if (ramps && i > 0) {  // the ramp after layer i: per layer, or its group's with one ramp per group
+                const nn::off_ramp& r = off_ramps_.size() == L ? off_ramps_[i - 1] : off_ramps_[c.group_of_layer(i - 1)];
+                float* logits = out.off_ramp_logits.data() + (i - 1) * in.batch * C;
+                r.forward(h, in.batch, in.seq * H, logits);
+                for (std::size_t b = 0; b < in.batch; ++b)
+                    out.off_ramp_entropies[(i - 1) * in.batch + b] = kernels::reference::softmax_entropy(logits + b * C, C);
+            }
         });
         // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
         out.pooler_output.resize(in.batch * H);
@@ -206,6 +229,7 @@ public:
 private:
     albert_encoder encoder_;
     nn::linear pooler_, classifier_;
+    std::vector<nn::off_ramp> off_ramps_;
     std::vector<std::string> skipped_;
 };
 

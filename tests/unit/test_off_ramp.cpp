@@ -1,0 +1,82 @@
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "support/albert_test_util.hpp"
+
+using namespace edgebert;
+
+namespace {
+// EdgeBERT highway tensors for `count` ramps, seeded.
+void add_ramps(std::map<std::string, io::memory_source::tensor>& t, std::size_t count, std::size_t H, std::size_t C) {
+    unsigned x = 7;
+    auto values = [&](std::size_t n) {
+        std::vector<float> v(n);
+        for (auto& f : v) f = float(int((x = x * 1103515245u + 12345u) >> 16) % 2001 - 1000) * 2e-4f;
+        return v;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string r = "albert.encoder.highway." + std::to_string(i) + ".";
+        t[r + "pooler.weight"] = {{H, H}, values(H * H)};
+        t[r + "pooler.bias"] = {{H}, values(H)};
+        t[r + "classifier.weight"] = {{C, H}, values(C * H)};
+        t[r + "classifier.bias"] = {{C}, values(C)};
+    }
+}
+}  // namespace
+
+TEST_CASE("an off-ramp computes W_c tanh(W_p h + b_p) + b_c", "[off_ramp]") {
+    const float pw[4] = {1, 0, 0, 2}, pb[2] = {0, -1}, cw[2] = {1, -1}, cb[1] = {0.5f};
+    const nn::off_ramp ramp(nn::linear(pw, 2, 2, pb), nn::linear(cw, 1, 2, cb));
+    const float h[2] = {0.3f, 0.7f};
+    float logit = 0;
+    ramp.forward(h, 1, 2, &logit);
+    CHECK(logit == Approx(std::tanh(0.3f) - std::tanh(2 * 0.7f - 1) + 0.5f));
+    REQUIRE_THROWS_AS(nn::off_ramp(nn::linear(pw, 2, 2, pb), nn::linear(cw, 1, 1, cb)), shape_error);
+}
+
+TEST_CASE("EdgeBERT highway tensors load; each ramp reads its layer's [CLS] state", "[off_ramp]") {
+    const auto cfg = test_util::odd_config();  // 5 layers, 3 groups
+    auto t = model::albert_model::random_weights(cfg, 3).tensors();
+    add_ramps(t, cfg.num_hidden_layers, cfg.hidden_size, cfg.num_labels);
+    const auto m = model::albert_model::from_source(cfg, io::memory_source(t));
+    REQUIRE(m.off_ramps().size() == cfg.num_hidden_layers);
+    const auto in = test_util::padded_batch(cfg, 3, 9);
+    model::run_options opt;
+    opt.off_ramps = opt.output_hidden_states = true;
+    const auto out = m.forward(in, opt);
+    const std::size_t B = in.batch, C = cfg.num_labels, H = cfg.hidden_size, M = in.tokens();
+    REQUIRE(out.off_ramp_logits.size() == cfg.num_hidden_layers * B * C);
+    for (std::size_t l = 1; l <= cfg.num_hidden_layers; ++l) {
+        std::vector<float> expect(B * C);
+        m.off_ramps()[l - 1].forward(out.hidden_states.data() + l * M * H, B, in.seq * H, expect.data());
+        for (std::size_t i = 0; i < B * C; ++i) CHECK(out.off_ramp_logits[(l - 1) * B * C + i] == expect[i]);
+        for (std::size_t b = 0; b < B; ++b)
+            CHECK(out.off_ramp_entropies[(l - 1) * B + b] ==
+                  Approx(kernels::reference::softmax_entropy(expect.data() + b * C, C)));
+    }
+    // Off-ramps change nothing else.
+    const auto plain = model::albert_model::random(cfg, 3).forward(in, {});
+    CHECK(plain.logits == m.forward(in, {}).logits);
+    CHECK(m.forward(in, {}).off_ramp_logits.empty());
+}
+
+TEST_CASE("one ramp per group (EdgeBERT one_class); wrong counts and missing parts are named", "[off_ramp]") {
+    const auto cfg = test_util::odd_config();
+    auto t = model::albert_model::random_weights(cfg, 4).tensors();
+    add_ramps(t, cfg.num_hidden_groups, cfg.hidden_size, cfg.num_labels);
+    const auto m = model::albert_model::from_source(cfg, io::memory_source(t));
+    CHECK(m.off_ramps().size() == cfg.num_hidden_groups);
+    model::run_options opt;
+    opt.off_ramps = true;
+    CHECK(m.forward(test_util::padded_batch(cfg, 2, 5), opt).off_ramp_entropies.size() == cfg.num_hidden_layers * 2);
+
+    auto two = model::albert_model::random_weights(cfg, 4).tensors();
+    add_ramps(two, 2, cfg.hidden_size, cfg.num_labels);
+    REQUIRE_THROWS_WITH(model::albert_model::from_source(cfg, io::memory_source(two)),
+                        Catch::Contains("2 off-ramps") && Catch::Contains("expected 5"));
+    t.erase("albert.encoder.highway.1.pooler.bias");
+    REQUIRE_THROWS_AS(model::albert_model::from_source(cfg, io::memory_source(t)), missing_tensor_error);
+    REQUIRE_THROWS_WITH(model::albert_model::from_source(cfg, io::memory_source(t)),
+                        Catch::Contains("albert.encoder.highway.1.pooler.bias"));
+}
