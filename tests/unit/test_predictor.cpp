@@ -26,20 +26,20 @@ TEST_CASE("predictor policy: early exit before, forced exit, extra layer, checks
     pol.lut = exit_predictor::parse_csv(table, "lut.csv");
     pol.threshold = 0.10;
     const double early[7] = {0.05, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
-    CHECK(pol.exit_layer(early, 7) == 1);  // below T at layer 1
+    CHECK(first_exit_layer(pol, early, 7) == 1);  // below T at layer 1
     CHECK(pol.predicted_layer(early) == 0);
     const double dip[7] = {0.1, 0.5, 0.01, 0.5, 0.5, 0.5, 0.5};  // predicted 4; real entropy dips at 3
     CHECK(pol.predicted_layer(dip) == 4);
-    CHECK(pol.exit_layer(dip, 7) == 3);
+    CHECK(first_exit_layer(pol, dip, 7) == 3);
     pol.early_exit_before = false;
-    CHECK(pol.exit_layer(dip, 7) == 4);  // forced at the prediction
+    CHECK(first_exit_layer(pol, dip, 7) == 4);  // forced at the prediction
     pol.extra_layer = true;
-    CHECK(pol.exit_layer(dip, 7) == 5);  // H4 >= T: one more layer
+    CHECK(first_exit_layer(pol, dip, 7) == 5);  // H4 >= T: one more layer
     const double low4[7] = {0.1, 0.5, 0.5, 0.05, 0.5, 0.5, 0.5};
-    CHECK(pol.exit_layer(low4, 7) == 4);
-    CHECK(pol.exit_layer(dip, 5) == 5);  // with 5 layers checks stop at layer 3: run to the end
+    CHECK(first_exit_layer(pol, low4, 7) == 4);
+    CHECK(first_exit_layer(pol, dip, 5) == 5);  // with 5 layers checks stop at layer 3: run to the end
     pol.early_exit_before = true;        // EdgeBERT's extra-layer branch makes no early-exit check before
-    CHECK(pol.exit_layer(dip, 7) == 5);
+    CHECK(first_exit_layer(pol, dip, 7) == 5);
 }
 
 TEST_CASE("bad tables and modes", "[predictor]") {

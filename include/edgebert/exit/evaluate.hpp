@@ -28,7 +28,7 @@ exit_summary evaluate(const Policy& policy, const entropy_traces& traces) {
     s.histogram.assign(traces.layers, 0);
     double total = 0;
     for (std::size_t i = 0; i < traces.sentences(); ++i) {
-        const std::size_t layer = policy.exit_layer(traces.sentence(i), traces.layers);
+        const std::size_t layer = first_exit_layer(policy, traces.sentence(i), traces.layers);
         s.exit_layers.push_back(layer);
         ++s.histogram[layer - 1];
         total += double(layer);

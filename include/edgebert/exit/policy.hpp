@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Exit policies that decide from off-ramp entropies, as small value types. Layers are 1-based; a sentence
-// that no off-ramp lets out finishes at the last layer with the final classifier.
+// that no off-ramp lets out finishes at the last layer with the final classifier. Every policy answers
+// exits_at(layer, entropies, layers): after `layer`, given the entropies of layers 1..layer, does the sentence
+// leave here? The model asks it online; first_exit_layer() replays it over a recorded trace.
 
 #include <cstddef>
 #include <string>
@@ -13,15 +15,13 @@ namespace edgebert::exit {
 
 /// Never exit early: every sentence runs all layers.
 struct no_exit {
-    std::size_t exit_layer(const double*, std::size_t layers) const noexcept { return layers; }
+    bool exits_at(std::size_t, const double*, std::size_t) const noexcept { return false; }
 };
 
-/// Always exit after `depth` layers (clamped to 1..the model's depth).
+/// Always exit after `depth` layers (depth 0 is taken as 1).
 struct fixed_depth {
     std::size_t depth = 1;
-    std::size_t exit_layer(const double*, std::size_t layers) const noexcept {
-        return depth < 1 ? 1 : depth < layers ? depth : layers;
-    }
+    bool exits_at(std::size_t layer, const double*, std::size_t) const noexcept { return layer >= depth; }
 };
 
 /// DeeBERT/EdgeBERT rule: exit at the first layer i whose entropy H_i < T_i (strict). One threshold for all
@@ -32,13 +32,18 @@ struct entropy_threshold {
     double at(std::size_t layer) const noexcept {
         return thresholds[layer - 1 < thresholds.size() ? layer - 1 : thresholds.size() - 1];
     }
-    bool should_exit(std::size_t layer, double entropy) const noexcept { return entropy < at(layer); }
-    std::size_t exit_layer(const double* entropies, std::size_t layers) const noexcept {
-        for (std::size_t i = 1; i <= layers; ++i)
-            if (should_exit(i, entropies[i - 1])) return i;
-        return layers;
+    bool exits_at(std::size_t layer, const double* entropies, std::size_t) const noexcept {
+        return entropies[layer - 1] < at(layer);
     }
 };
+
+/// The layer a policy lets a sentence out at, replayed over its recorded entropies of layers 1..layers.
+template <class Policy>
+std::size_t first_exit_layer(const Policy& policy, const double* entropies, std::size_t layers) noexcept {
+    for (std::size_t i = 1; i < layers; ++i)
+        if (policy.exits_at(i, entropies, layers)) return i;
+    return layers;
+}
 
 namespace detail {
 inline double parse_number(const std::string& s, const std::string& what) {

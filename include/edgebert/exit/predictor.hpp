@@ -13,6 +13,7 @@
 #include "../core/error.hpp"
 #include "../detail/read_file.hpp"
 #include "detail/numeric_table.hpp"
+#include "policy.hpp"
 
 namespace edgebert::exit {
 
@@ -104,23 +105,14 @@ struct predictor_policy {
         return lut.predicted_exit_layer(entropies[lut.predict_layer() - 1], threshold);
     }
 
-    std::size_t exit_layer(const double* entropies, std::size_t layers) const noexcept {
+    bool exits_at(std::size_t layer, const double* entropies, std::size_t layers) const noexcept {
         const std::size_t p = lut.predict_layer();
-        for (std::size_t i = 1; i <= p && i <= layers; ++i)
-            if (entropies[i - 1] < threshold) return i;
+        if (layer <= p) return entropies[layer - 1] < threshold;
+        if (layer + 2 > layers) return false;  // no checks after layer L-2 (EdgeBERT's loop bound)
         const std::size_t predicted = lut.predicted_exit_layer(entropies[p - 1], threshold);
-        const std::size_t last_check = layers >= 2 ? layers - 2 : 0;
-        bool one_more = false;
-        for (std::size_t i = p + 1; i <= last_check; ++i) {
-            if (one_more) return i;
-            const bool below = entropies[i - 1] < threshold;
-            if (early_exit_before && !extra_layer && below) return i;
-            if (i == predicted) {
-                if (!extra_layer || below) return i;
-                one_more = true;
-            }
-        }
-        return layers;
+        const bool below = entropies[layer - 1] < threshold;
+        if (extra_layer) return layer == predicted ? below : layer == predicted + 1;
+        return (early_exit_before && below) || layer == predicted;
     }
 };
 
