@@ -46,8 +46,12 @@ const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.js
                     hidden_states.npy  [layers+1, batch, seq, hidden]  (0 = embeddings after the E->H projection)
                     exit.json          exit layer and entropies per sentence
   --threads N     worker threads (default 1; 0 = all processors)
+  --exit POLICY   early exit through the model's off-ramps: none (default) | fixed:K | entropy:T |
+                  entropy:T1,T2,... | predictor:T (with --lut FILE.csv [--mode ...], as in `edgebert exits`);
+                  a sentence's logits are those of the ramp it left by
+                  (hidden_states past the last layer computed stay zero)
 
-  Not yet available in this version: --adapter, --task, --exit (multi-task runtime).
+  Not yet available in this version: --adapter, --task (multi-task runtime).
 )";
 
 const char* const bench_help = R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
@@ -85,22 +89,28 @@ void make_dir(const std::string& dir) {
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw edgebert::io_error("cannot create folder '" + dir + "'");
 }
 
+edgebert::exit::trace_policy parse_trace_policy(const args& a, const std::string& option);
+
 int cmd_run(int argc, char** argv) {
-    args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit"});
+    args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit", "lut", "mode"});
     if (a.help()) return std::fputs(run_help, stdout), 0;
-    for (const char* later : {"adapter", "task", "exit"})
+    for (const char* later : {"adapter", "task"})
         if (a.has(later))
             throw usage_error(std::string("--") + later +
                               " needs the multi-task runtime, which is not available in this version");
     const std::string model_path = a.get("model"), input = a.get("input"), out = a.get("out");
     const int threads = int(a.integer("threads", 1, 0));
 
+    // Options first, so a mistyped policy is a usage error whatever the model.
+    const edgebert::exit::trace_policy exit_policy =
+        a.has("exit") ? parse_trace_policy(a, "exit") : edgebert::exit::trace_policy(edgebert::exit::no_exit{});
     const auto model = edgebert::model::albert_model::load(model_path);
     const auto batch = edgebert::io::read_token_batch(input);
     edgebert::model::run_options opt;
     opt.threads = threads;
     opt.output_hidden_states = true;
     opt.off_ramps = true;
+    opt.exit = exit_policy;
     const auto r = model.forward(batch, opt);
 
     make_dir(out);
@@ -109,21 +119,25 @@ int cmd_run(int argc, char** argv) {
     edgebert::io::write_npy(out + "/hidden_states.npy", r.hidden_states.data(),
                             {r.num_layers + 1, r.batch, r.seq, r.hidden});
 
-    // No exit policy runs yet (--exit comes with the multi-task runtime): every sentence runs all layers. The
-    // entropies of the model's off-ramps (if it has any) and of the final classifier are reported.
+    // Per sentence: the layer whose classifier gave its logits and the entropies of the off-ramps it passed
+    // (none for a model without off-ramps), and the entropy of its logits.
     nlohmann::json sentences = nlohmann::json::array();
     for (std::size_t b = 0; b < r.batch; ++b) {
         nlohmann::json s;
-        s["exit_layer"] = r.num_layers;
+        s["exit_layer"] = r.exit_layers[b];
         s["entropies"] = nlohmann::json::array();
         if (!r.off_ramp_entropies.empty())
-            for (std::size_t l = 0; l < r.num_layers; ++l) s["entropies"].push_back(r.off_ramp_entropies[l * r.batch + b]);
+            for (std::size_t l = 0; l < std::min(r.exit_layers[b], r.layers_run); ++l)
+                s["entropies"].push_back(r.off_ramp_entropies[l * r.batch + b]);
         if (r.num_labels)
             s["final_entropy"] = edgebert::kernels::reference::softmax_entropy(r.logits.data() + b * r.num_labels,
                                                                                 r.num_labels);
         sentences.push_back(s);
     }
-    nlohmann::json exit_info{{"policy", "none"}, {"num_layers", r.num_layers}, {"sentences", sentences}};
+    nlohmann::json exit_info{{"policy", a.get("exit", "none")},
+                             {"num_layers", r.num_layers},
+                             {"layers_run", r.layers_run},
+                             {"sentences", sentences}};
     std::ofstream exit_file(out + "/exit.json");
     exit_file << exit_info.dump(1) << "\n";
     if (!exit_file) throw edgebert::io_error("cannot write '" + out + "/exit.json'");
@@ -198,8 +212,8 @@ int cmd_bench(int argc, char** argv) {
     return 0;
 }
 
-edgebert::exit::trace_policy parse_trace_policy(const args& a) {
-    const std::string spec = a.get("policy");
+edgebert::exit::trace_policy parse_trace_policy(const args& a, const std::string& option) {
+    const std::string spec = a.get(option);
     const auto colon = spec.find(':');
     const std::string kind = spec.substr(0, colon), value = colon == std::string::npos ? "" : spec.substr(colon + 1);
     if (kind == "none" && colon == std::string::npos) return edgebert::exit::no_exit{};
@@ -211,21 +225,21 @@ edgebert::exit::trace_policy parse_trace_policy(const args& a) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used == 0 || used != value.size() || k < 1) throw usage_error("--policy fixed:K needs a depth K >= 1");
+        if (used == 0 || used != value.size() || k < 1) throw usage_error("--" + option + " fixed:K needs a depth K >= 1");
         return edgebert::exit::fixed_depth{std::size_t(k)};
     }
     if (kind == "entropy") return edgebert::exit::parse_entropy_threshold(value);
     if (kind == "predictor") {
-        if (!a.has("lut")) throw usage_error("--policy predictor:T needs --lut FILE.csv");
+        if (!a.has("lut")) throw usage_error("--" + option + " predictor:T needs --lut FILE.csv");
         edgebert::exit::predictor_policy p;
         p.lut = edgebert::exit::exit_predictor::load_csv(a.get("lut"));
         edgebert::exit::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
         const auto t = edgebert::exit::parse_entropy_threshold(value);
-        if (t.thresholds.size() != 1) throw usage_error("--policy predictor:T takes one threshold");
+        if (t.thresholds.size() != 1) throw usage_error("--" + option + " predictor:T takes one threshold");
         p.threshold = t.thresholds[0];
         return p;
     }
-    throw usage_error("unknown --policy \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T)");
+    throw usage_error("unknown --" + option + " \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T)");
 }
 
 int cmd_exits(int argc, char** argv) {
@@ -241,7 +255,7 @@ int cmd_exits(int argc, char** argv) {
                   << std::endl;
         return 0;
     }
-    const auto policy = parse_trace_policy(a);
+    const auto policy = parse_trace_policy(a, "policy");
     if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy))
         if (p->lut.predict_layer() + p->lut.predicted_layers() > traces.layers)
             throw edgebert::config_error("the predictor table predicts up to layer " +

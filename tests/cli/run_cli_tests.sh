@@ -24,6 +24,7 @@ expect "run without model"  2 "missing required option '--model'" -- "$bin" run 
 expect "unknown option"     2 "unknown option '--modle'"          -- "$bin" run --modle x
 expect "bad thread count"   2 "expects an integer, got 'two'"     -- "$bin" run --model m --input i --out o --threads two
 expect "adapter not yet"    2 "multi-task runtime"                -- "$bin" run --model m --input i --out o --adapter a
+expect "bad exit policy"    2 "unknown --exit"                    -- "$bin" run --model m --input i --out o --exit soon
 expect "missing model"      1 "does not exist"                    -- "$bin" run --model /nonexistent/m --input i --out o
 expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
 
@@ -63,6 +64,13 @@ print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
   mkdir -p trunc && cp model/config.json trunc/ && head -c 100 model/model.safetensors > trunc/model.safetensors
   expect "truncated weights"  1 "trunc/model.safetensors"           -- "$bin" run --model trunc --input in.json --out o5
   expect "long sequence"      1 "exceeds max_position_embeddings 40" -- "$bin" bench --model model --seq-len 41 --iters 1 --warmup 0
+  expect "exit needs ramps"   1 "needs a model with off-ramps"      -- "$bin" run --model model --input in.json --out o6 --exit entropy:0.5
+  "$py" "$here/../parity/make_albert.py" --out ramps --seed 4 --labels 2 --highway --set num_hidden_layers=3 num_hidden_groups=1 inner_group_num=1
+  expect "run with ramps"     0 '"command":"run"'                  -- "$bin" run --model ramps --input in.json --out o7
+  expect "ramp entropies"     0 "3 3 3"                            -- "$py" -c "
+import json; e = json.load(open('o7/exit.json')); print(e['layers_run'], e['sentences'][0]['exit_layer'], len(e['sentences'][1]['entropies']))"
+  expect "fixed exit"         0 "1 [1, 1] 1"                       -- sh -c "'$bin' run --model ramps --input in.json --out o8 --exit fixed:1 > /dev/null && '$py' -c \"
+import json; e = json.load(open('o8/exit.json')); print(e['layers_run'], [s['exit_layer'] for s in e['sentences']], len(e['sentences'][0]['entropies']))\""
 else
   echo "note: python3-numpy not installed; skipping the checks that need a generated model"
 fi

@@ -45,6 +45,11 @@ def tensors(cfg, seed, dtype):
                 shapes[l + n + ".bias"] = (H,)
             shapes[l + "ffn.weight"], shapes[l + "ffn.bias"] = (I, H), (I,)
             shapes[l + "ffn_output.weight"], shapes[l + "ffn_output.bias"] = (H, I), (H,)
+    if cfg.get("_highway"):  # EdgeBERT off-ramps, one per layer
+        for i in range(cfg["num_hidden_layers"]):
+            h = f"albert.encoder.highway.{i}."
+            shapes[h + "pooler.weight"], shapes[h + "pooler.bias"] = (H, H), (H,)
+            shapes[h + "classifier.weight"], shapes[h + "classifier.bias"] = (cfg["num_labels"], H), (cfg["num_labels"],)
     out = {}
     for name, shape in sorted(shapes.items()):
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -81,6 +86,7 @@ def main():
     ap.add_argument("--dtype", choices=["F32", "F16", "BF16"], default="F32")
     ap.add_argument("--labels", type=int, default=3)
     ap.add_argument("--set", nargs="*", default=[], help="config overrides key=value (JSON values)")
+    ap.add_argument("--highway", action="store_true", help="add EdgeBERT off-ramps (albert.encoder.highway.*)")
     a = ap.parse_args()
     cfg = dict(BASE)
     for kv in a.set:
@@ -90,11 +96,13 @@ def main():
         except json.JSONDecodeError:
             cfg[k] = v
     cfg["num_labels"] = a.labels
+    cfg["_highway"] = a.highway
     cfg["id2label"] = {str(i): f"LABEL_{i}" for i in range(a.labels)}
     cfg["label2id"] = {f"LABEL_{i}": i for i in range(a.labels)}
     np_dtype = {"F32": "<f4", "F16": "<f2", "BF16": "<f4"}[a.dtype]
     os.makedirs(a.out, exist_ok=True)
     write_safetensors(os.path.join(a.out, "model.safetensors"), tensors(cfg, a.seed, np_dtype), a.dtype)
+    cfg.pop("_highway")
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
 

@@ -80,3 +80,54 @@ TEST_CASE("one ramp per group (EdgeBERT one_class); wrong counts and missing par
     REQUIRE_THROWS_WITH(model::albert_model::from_source(cfg, io::memory_source(t)),
                         Catch::Contains("albert.encoder.highway.1.pooler.bias"));
 }
+
+TEST_CASE("early exit: threshold 0 changes nothing; an exit at layer k returns ramp k's logits of a full run", "[off_ramp]") {
+    const auto cfg = test_util::odd_config();
+    auto t = model::albert_model::random_weights(cfg, 5).tensors();
+    add_ramps(t, cfg.num_hidden_layers, cfg.hidden_size, cfg.num_labels);
+    const auto m = model::albert_model::from_source(cfg, io::memory_source(t));
+    const auto in = test_util::padded_batch(cfg, 4, 8, 3);
+    const std::size_t B = in.batch, C = cfg.num_labels, L = cfg.num_hidden_layers;
+
+    model::run_options full;
+    full.off_ramps = true;
+    const auto ref = m.forward(in, full);
+
+    model::run_options zero;
+    zero.exit = exit::entropy_threshold{{0.0}};
+    const auto z = m.forward(in, zero);
+    CHECK(z.logits == model::albert_model::random(cfg, 5).forward(in).logits);  // bit for bit, no ramps
+    CHECK(z.exit_layers == std::vector<std::size_t>(B, L));
+    CHECK(z.layers_run == L);
+
+    // A threshold between the sentences' entropies: some leave early, each at the layer the policy names on
+    // the full run's entropies, with exactly that ramp's logits.
+    std::vector<double> all(ref.off_ramp_entropies);
+    std::sort(all.begin(), all.end());
+    exit::entropy_threshold policy{{all[all.size() / 2]}};
+    model::run_options early;
+    early.exit = policy;
+    const auto e = m.forward(in, early);
+    std::size_t left_early = 0;
+    for (std::size_t b = 0; b < B; ++b) {
+        std::vector<double> trace(L);
+        for (std::size_t l = 0; l < L; ++l) trace[l] = ref.off_ramp_entropies[l * B + b];
+        const std::size_t k = exit::first_exit_layer(policy, trace.data(), L);
+        INFO("sentence " << b << " exits at " << k);
+        REQUIRE(e.exit_layers[b] == k);
+        const float* expect = k < L ? ref.off_ramp_logits.data() + (k - 1) * B * C + b * C : ref.logits.data() + b * C;
+        for (std::size_t c = 0; c < C; ++c) CHECK(e.logits[b * C + c] == expect[c]);
+        left_early += k < L;
+    }
+    CHECK(left_early > 0);
+
+    // Everyone leaves after layer 2: the batch stops there.
+    model::run_options two;
+    two.exit = exit::fixed_depth{2};
+    const auto f = m.forward(in, two);
+    CHECK(f.layers_run == 2);
+    CHECK(f.exit_layers == std::vector<std::size_t>(B, 2));
+    for (std::size_t i = 0; i < B * C; ++i) CHECK(f.logits[i] == ref.off_ramp_logits[B * C + i]);
+
+    REQUIRE_THROWS_AS(model::albert_model::random(cfg, 5).forward(in, two), config_error);
+}

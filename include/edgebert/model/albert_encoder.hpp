@@ -7,6 +7,7 @@
 //   y   = LN(a + act(a W1ᵀ + b1) W2ᵀ + b2) (bias+activation and bias+residual fused)
 
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "../core/aligned_buffer.hpp"
@@ -50,7 +51,7 @@ public:
 
     /// Run the encoder on a validated batch. hidden: [batch*seq x H], receives the last layer's output.
     /// on_layer(i, hidden) is called with i = 0 for the projected embeddings and i = 1..L after each layer
-    /// (HuggingFace's hidden_states numbering).
+    /// (HuggingFace's hidden_states numbering); if it returns false the remaining layers are skipped.
     template <class OnLayer>
     void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer) const {
         const std::size_t M = in.tokens(), E = config_.embedding_size, H = config_.hidden_size,
@@ -67,13 +68,20 @@ public:
 
         embeddings_.forward(in, ws.embedded.data(), threads);
         mapping_in_.forward(ws.embedded.data(), M, E, hidden, H, threads);
-        on_layer(std::size_t(0), static_cast<const float*>(hidden));
+        // on_layer may return false to stop (every sentence has left through an off-ramp).
+        auto report = [&](std::size_t i) {
+            if constexpr (std::is_same_v<decltype(on_layer(i, static_cast<const float*>(hidden))), bool>)
+                return on_layer(i, static_cast<const float*>(hidden));
+            else
+                return on_layer(i, static_cast<const float*>(hidden)), true;
+        };
+        if (!report(0)) return;
 
         const kernels::attention_shape shape{in.batch, in.seq, config_.num_attention_heads, config_.head_size()};
         for (std::size_t i = 0; i < config_.num_hidden_layers; ++i) {
             for (const albert_layer& layer : groups_[config_.group_of_layer(i)])
                 run_layer(layer, shape, ws, hidden, threads);
-            on_layer(i + 1, static_cast<const float*>(hidden));
+            if (!report(i + 1)) return;
         }
     }
 

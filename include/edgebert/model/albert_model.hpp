@@ -11,11 +11,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "../core/error.hpp"
 #include "../io/hf_checkpoint.hpp"
 #include "../io/weight_source.hpp"
+#include "../exit/evaluate.hpp"
 #include "../nn/off_ramp.hpp"
 #include "albert_encoder.hpp"
 
@@ -31,12 +33,22 @@ struct albert_output {
     /// layer, and [layers x batch] entropies (natural log) of their softmax. No early exit is taken here.
     std::vector<float> off_ramp_logits;
     std::vector<double> off_ramp_entropies;
+    /// Per sentence, the layer whose classifier produced its logits (1-based; num_layers = the final classifier).
+    std::vector<std::size_t> exit_layers;
+    /// Layers actually computed: fewer than num_layers when every sentence left early. Entries of
+    /// hidden_states and off-ramp outputs past it stay zero; last_hidden_state and pooler_output are those of
+    /// this layer.
+    std::size_t layers_run = 0;
 };
 
 struct run_options {
     int threads = 1;                    ///< 0 = all processors
     bool output_hidden_states = false;  ///< keep every layer's output (as HF's output_hidden_states)
     bool off_ramps = false;             ///< evaluate every off-ramp (if the model has them)
+    /// Early exit through the off-ramps (needs a model that has them). A sentence leaves after layer i < L when
+    /// the policy says so and gets that ramp's logits; the last layer always uses the final classifier. The
+    /// batch stops computing once every sentence has left.
+    exit::trace_policy exit = exit::no_exit{};
 };
 
 class albert_model {
@@ -190,30 +202,57 @@ public:
         out.num_labels = has_classifier() ? c.num_labels : 0;
         out.last_hidden_state.resize(M * H);
         if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
-        const bool ramps = opt.off_ramps && !off_ramps_.empty();
-        const std::size_t C = c.num_labels;
+        const bool early = !std::holds_alternative<exit::no_exit>(opt.exit);
+        if (early && off_ramps_.empty())
+            throw config_error("early exit needs a model with off-ramps (albert.encoder.highway.*); this one has none");
+        if (early && !has_classifier())
+            throw config_error("early exit needs the final classifier for sentences that run every layer");
+        const bool ramps = (opt.off_ramps || early) && !off_ramps_.empty();
+        const std::size_t C = c.num_labels, B = in.batch;
         if (ramps) {
-            out.off_ramp_logits.resize(L * in.batch * C);
-            out.off_ramp_entropies.resize(L * in.batch);
+            out.off_ramp_logits.resize(L * B * C);
+            out.off_ramp_entropies.resize(L * B);
         }
+        out.exit_layers.assign(B, 0);  // 0: still running
+        if (has_classifier()) out.logits.resize(B * C);
+        std::vector<double> entropies(B * L);  // [sentence][layer], what the policy sees
+        std::size_t running = B;
         encoder_.forward(in, out.last_hidden_state.data(), threads, [&](std::size_t i, const float* h) {
+            out.layers_run = i;
             if (opt.output_hidden_states) std::copy(h, h + M * H, out.hidden_states.begin() + std::ptrdiff_t(i * M * H));
-            if (ramps && i > 0) {  // the ramp after layer i: per layer, or its group's with one ramp per group
-                const nn::off_ramp& r = off_ramps_.size() == L ? off_ramps_[i - 1] : off_ramps_[c.group_of_layer(i - 1)];
-                float* logits = out.off_ramp_logits.data() + (i - 1) * in.batch * C;
-                r.forward(h, in.batch, in.seq * H, logits);
-                for (std::size_t b = 0; b < in.batch; ++b)
-                    out.off_ramp_entropies[(i - 1) * in.batch + b] = kernels::reference::softmax_entropy(logits + b * C, C);
+            if (!ramps || i == 0) return true;
+            // the ramp after layer i: its own, or its group's with one ramp per group
+            const nn::off_ramp& r = off_ramps_.size() == L ? off_ramps_[i - 1] : off_ramps_[c.group_of_layer(i - 1)];
+            float* logits = out.off_ramp_logits.data() + (i - 1) * B * C;
+            r.forward(h, B, in.seq * H, logits);
+            for (std::size_t b = 0; b < B; ++b) {
+                const double e = kernels::reference::softmax_entropy(logits + b * C, C);
+                out.off_ramp_entropies[(i - 1) * B + b] = e;
+                entropies[b * L + i - 1] = e;
+                if (!early || out.exit_layers[b] || i == L) continue;
+                const bool leave = std::visit([&](const auto& p) { return p.exits_at(i, &entropies[b * L], L); }, opt.exit);
+                if (leave) {
+                    out.exit_layers[b] = i;
+                    std::copy(logits + b * C, logits + (b + 1) * C, out.logits.begin() + std::ptrdiff_t(b * C));
+                    --running;
+                }
             }
+            return running > 0;
         });
         // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
         out.pooler_output.resize(in.batch * H);
         pooler_.forward(out.last_hidden_state.data(), in.batch, in.seq * H, out.pooler_output.data(), H, 1,
                         kernels::activation::tanh);
-        if (has_classifier()) {
-            out.logits.resize(in.batch * c.num_labels);
-            classifier_.forward(out.pooler_output.data(), in.batch, H, out.logits.data(), c.num_labels, 1);
+        if (running > 0 && has_classifier()) {  // the sentences that ran every layer use the final classifier
+            std::vector<float> final_logits(B * C);
+            classifier_.forward(out.pooler_output.data(), B, H, final_logits.data(), C, 1);
+            for (std::size_t b = 0; b < B; ++b)
+                if (!out.exit_layers[b])
+                    std::copy(final_logits.begin() + std::ptrdiff_t(b * C), final_logits.begin() + std::ptrdiff_t((b + 1) * C),
+                              out.logits.begin() + std::ptrdiff_t(b * C));
         }
+        for (auto& e : out.exit_layers)
+            if (!e) e = L;
         return out;
     }
 
