@@ -1,6 +1,11 @@
 // GEMM on ALBERT's shapes: edgebert's packed-weight gemm against OpenBLAS's cblas_sgemm, same binary,
-// same run. C[m x n] = A[m x k] · Wᵀ with W [n x k] (PyTorch Linear layout); m = tokens.
+// same run. C[m x n] = A[m x k] · Wᵀ with W [n x k] (PyTorch Linear layout); m = tokens. Weights are packed
+// outside the timed loop (the model packs them at load). Also the attention products of one 64-wide head
+// (gemm_nt scores, gemm_nn context, single-threaded, against sgemm on the same operands) and the FMA peak.
 //   build/benchmarks/bench_gemm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   scripts/bench_gemm_table.sh --reps 5      (the markdown table of docs/gemm.md and the README)
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -73,18 +78,72 @@ BENCHMARK(BM_edgebert_gemm)->Apply(apply_shapes);
 BENCHMARK(BM_openblas_sgemm)->Apply(apply_shapes);
 #endif
 
+// The same products with the weights coming from memory, as in the model (a layer's 28 MB of weights do not
+// stay in cache between uses): each iteration uses the next of enough copies of W to overflow the L3.
+static std::size_t cold_copies(std::size_t n, std::size_t k) {
+    const std::size_t bytes = n * k * sizeof(float), budget = std::size_t(96) << 20;
+    return std::max<std::size_t>(2, (budget + bytes - 1) / bytes);
+}
+
+static void BM_cold_edgebert_gemm(benchmark::State& state) {
+    const std::size_t m = std::size_t(state.range(0)), k = std::size_t(state.range(1)), n = std::size_t(state.range(2));
+    const int threads = int(state.range(3));
+    const auto a = random_vector(m * k, 1), w = random_vector(n * k, 2);
+    std::vector<float> c(m * n);
+    std::vector<packed_matrix> packed(cold_copies(n, k));
+    for (auto& p : packed) p = packed_matrix::from_weight(w.data(), n, k, k);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        gemm(a.data(), m, k, packed[i++ % packed.size()], c.data(), n, {}, threads);
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(m), double(n), double(k));
+}
+
+#if EDGEBERT_BENCH_HAVE_CBLAS
+static void BM_cold_openblas_sgemm(benchmark::State& state) {
+    const std::size_t m = std::size_t(state.range(0)), k = std::size_t(state.range(1)), n = std::size_t(state.range(2));
+    openblas_set_num_threads(int(state.range(3)));
+    const auto a = random_vector(m * k, 1);
+    std::vector<std::vector<float>> w(cold_copies(n, k), random_vector(n * k, 2));
+    std::vector<float> c(m * n);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const float* wi = w[i++ % w.size()].data();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.f, a.data(), int(k), wi, int(k),
+                    0.f, c.data(), int(n));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(m), double(n), double(k));
+}
+#endif
+
+static void apply_cold_shapes(benchmark::internal::Benchmark* b) {
+    for (std::int64_t t : {1, 2}) {
+        b->Args({128, 768, 2304, t});
+        b->Args({128, 768, 768, t});
+        b->Args({128, 768, 3072, t});
+        b->Args({128, 3072, 768, t});
+    }
+    b->ArgNames({"m", "k", "n", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK(BM_cold_edgebert_gemm)->Apply(apply_cold_shapes);
+#if EDGEBERT_BENCH_HAVE_CBLAS
+BENCHMARK(BM_cold_openblas_sgemm)->Apply(apply_cold_shapes);
+#endif
+
 // Attention-shaped products (one head of 64): scores Q·Kᵀ and context P·V, single-threaded.
 static void BM_gemm_nt_scores(benchmark::State& state) {
     const std::size_t s = std::size_t(state.range(0)), d = 64;
     const auto q = random_vector(s * d, 3), k = random_vector(s * d, 4);
     std::vector<float> c(s * s);
     for (auto _ : state) {
-        gemm_nt(s, s, d, 0.125f, q.data(), d, k.data(), d, c.data(), s);
+        gemm_nt(s, s, d, 1.f, q.data(), d, k.data(), d, c.data(), s);
         benchmark::DoNotOptimize(c.data());
     }
     set_flops(state, double(s), double(s), double(d));
 }
-BENCHMARK(BM_gemm_nt_scores)->Arg(128)->Arg(384)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_gemm_nt_scores)->Arg(128)->Arg(384)->ArgName("s")->Unit(benchmark::kMicrosecond);
 
 static void BM_gemm_nn_context(benchmark::State& state) {
     const std::size_t s = std::size_t(state.range(0)), d = 64;
@@ -96,7 +155,37 @@ static void BM_gemm_nn_context(benchmark::State& state) {
     }
     set_flops(state, double(s), double(d), double(s));
 }
-BENCHMARK(BM_gemm_nn_context)->Arg(128)->Arg(384)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_gemm_nn_context)->Arg(128)->Arg(384)->ArgName("s")->Unit(benchmark::kMicrosecond);
+
+#if EDGEBERT_BENCH_HAVE_CBLAS
+static void BM_openblas_nt_scores(benchmark::State& state) {
+    const std::size_t s = std::size_t(state.range(0)), d = 64;
+    openblas_set_num_threads(1);
+    const auto q = random_vector(s * d, 3), k = random_vector(s * d, 4);
+    std::vector<float> c(s * s);
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(s), int(s), int(d), 1.f, q.data(), int(d), k.data(),
+                    int(d), 0.f, c.data(), int(s));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(s), double(s), double(d));
+}
+BENCHMARK(BM_openblas_nt_scores)->Arg(128)->Arg(384)->ArgName("s")->Unit(benchmark::kMicrosecond);
+
+static void BM_openblas_nn_context(benchmark::State& state) {
+    const std::size_t s = std::size_t(state.range(0)), d = 64;
+    openblas_set_num_threads(1);
+    const auto p = random_vector(s * s, 5), v = random_vector(s * d, 6);
+    std::vector<float> c(s * d);
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(s), int(d), int(s), 1.f, p.data(), int(s), v.data(),
+                    int(d), 0.f, c.data(), int(d));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, double(s), double(d), double(s));
+}
+BENCHMARK(BM_openblas_nn_context)->Arg(128)->Arg(384)->ArgName("s")->Unit(benchmark::kMicrosecond);
+#endif
 
 // The machine's fp32 FMA peak at the SIMD width this binary was compiled for, measured in the same run
 // so GEMM speeds can be quoted as a fraction of it: 12 independent FMA chains per thread.

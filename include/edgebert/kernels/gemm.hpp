@@ -1,22 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Single-precision matrix product C = epilogue(A · B) in the GotoBLAS/BLIS manner:
-//   * B is packed into column panels NR wide (zero-padded), K-major inside a panel. Weights are packed
-//     once at load (packed_matrix); ALBERT reuses one layer's weights at every depth.
-//   * A is packed per call into micro-panels MR rows high (zero-padded), K-major inside a micro-panel.
-//   * K is cut into blocks of kc so that a B micro-panel (kc x NR) stays in L1 while every A micro-panel
-//     (kc x MR, the whole block in L2) streams past it; the MR x NR accumulator tile lives in registers.
+//   * B is packed into column panels NR wide (zero-padded past n), K-major inside a panel: row kk of a panel
+//     is NR consecutive floats, 64-byte aligned. Weights are packed once at load (packed_matrix); ALBERT
+//     reuses one layer's weights at every depth.
+//   * A is read in place: the micro-kernel broadcasts A[r][kk] from MR row streams. Only a partial last
+//     micro-panel (m not a multiple of MR) is packed, zero-padded, into thread-local scratch (K-major, MR
+//     values per kk); gemm_nt with alpha != 1 packs all of A, scaled.
+//   * K is cut into blocks of KC. While a thread's rows of A fit in L2 (512 KiB), or can be cut into blocks of
+//     >= 128 rows that do, each B panel is walked start to end (one sequential stream) and every A
+//     micro-panel of the rows (row block) passes each KC x NR block of it. Otherwise the K blocks are the
+//     outer loop: one K block of all of A stays in L2 while every panel passes. The MR x NR accumulator tile lives
+//     in registers (detail/gemm_microkernel.hpp).
 //   * The epilogue (bias, activation, residual) is applied to each tile right after its last K block,
-//     while the tile is still in L1.
-//   * Threads split the column panels (and pack A cooperatively), so no two threads write one tile and the
-//     result does not depend on the thread count.
+//     while the tile is still in L1. Edge tiles (m or n not multiples of MR/NR) go through a scratch tile.
+//   * Threads split the column panels (rows too when there are fewer panels than threads); every element of
+//     C is computed by one thread in one order, so the result does not depend on the thread count.
 // MR and NR follow the SIMD width xsimd picked at compile time (SSE2: 6 x 8, AVX2: 6 x 16, AVX-512: 8 x 48).
+// No allocation in steady state: the scratch buffers are thread_local and only grow.
+// C must not overlap A, B, the bias or the residual.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -24,30 +33,10 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "activation.hpp"
+#include "detail/gemm_microkernel.hpp"
+#include "detail/gemm_pack.hpp"
 
 namespace edgebert::kernels {
-
-namespace detail {
-using gemm_batch = xsimd::batch<float>;
-inline constexpr std::size_t gemm_lanes = gemm_batch::size;
-// Tile MR x (NV * lanes). With 32 registers (AVX-512) 8 x 48 measured fastest here (24 accumulators, 3 B
-// loads and 8 broadcasts per 24 FMAs; 12 x 32 and 6 x 64 were 5-10% slower); with 16 registers (SSE/AVX2)
-// 6 x 2 vectors is the classic fit. Overridable for experiments.
-#ifndef EDGEBERT_GEMM_NV
-#define EDGEBERT_GEMM_NV (gemm_lanes >= 16 ? 3 : 2)
-#endif
-#ifndef EDGEBERT_GEMM_MR
-#define EDGEBERT_GEMM_MR (gemm_lanes >= 16 ? 8 : 6)
-#endif
-inline constexpr std::size_t gemm_nv = EDGEBERT_GEMM_NV;                  // SIMD vectors per panel row
-inline constexpr std::size_t gemm_nr = gemm_nv * gemm_lanes;              // columns per panel
-inline constexpr std::size_t gemm_mr = EDGEBERT_GEMM_MR;                  // rows per micro-panel
-#ifndef EDGEBERT_GEMM_KC
-#define EDGEBERT_GEMM_KC 256
-#endif
-inline constexpr std::size_t gemm_kc = EDGEBERT_GEMM_KC;                           // K block
-inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;              // packed A kept in L2
-}  // namespace detail
 
 /// B operand of C = A·B, packed once into the micro-kernel's panel layout.
 class packed_matrix {
@@ -62,11 +51,7 @@ public:
             throw shape_error("packed_matrix::from_weight: row stride " + std::to_string(ld) + " < in_features " +
                               std::to_string(k_in));
         packed_matrix p(k_in, n_out);
-        for (std::size_t j = 0; j < n_out; ++j) {
-            float* dst = p.data_.data() + (j / panel_width) * k_in * panel_width + j % panel_width;
-            const float* src = w + j * ld;
-            for (std::size_t k = 0; k < k_in; ++k) dst[k * panel_width] = src[k];
-        }
+        detail::pack_transposed<panel_width>(w, n_out, k_in, ld, p.data_.data());
         return p;
     }
 
@@ -76,7 +61,7 @@ public:
             throw shape_error("packed_matrix::from_kn: row stride " + std::to_string(ld) + " < columns " +
                               std::to_string(n));
         packed_matrix p(k, n);
-        pack_kn(b, k, n, ld, p.data_.data());
+        detail::pack_kn_panels<panel_width>(b, k, n, ld, p.data_.data());
         return p;
     }
 
@@ -93,15 +78,6 @@ public:
     /// Panel p: k() rows of panel_width floats.
     const float* panel(std::size_t p) const noexcept { return data_.data() + p * k_ * panel_width; }
 
-    /// Pack a row-major [k x n] block into panel layout at dst (size panels * k * panel_width, zeroed).
-    static void pack_kn(const float* b, std::size_t k, std::size_t n, std::size_t ld, float* dst) {
-        for (std::size_t p = 0; p * panel_width < n; ++p) {
-            const std::size_t j0 = p * panel_width, w = std::min(panel_width, n - j0);
-            float* out = dst + p * k * panel_width;
-            for (std::size_t kk = 0; kk < k; ++kk) std::memcpy(out + kk * panel_width, b + kk * ld + j0, w * sizeof(float));
-        }
-    }
-
 private:
     packed_matrix(std::size_t k, std::size_t n) : k_(k), n_(n), data_(((n + panel_width - 1) / panel_width) * panel_width * k) {}
     std::size_t k_ = 0, n_ = 0;
@@ -117,45 +93,6 @@ struct epilogue {
 };
 
 namespace detail {
-
-/// acc(MR x NR) (+)= A micro-panel · B micro-panel over kc steps; c is a tile with row stride ldc.
-/// A is either packed (MR values per k, lda ignored) or read in place from rows with stride lda.
-template <bool PackedA, std::size_t NV = gemm_nv>
-EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
-                                         const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
-                                         bool accumulate) noexcept {
-    using B = gemm_batch;
-    constexpr std::size_t W = gemm_lanes, MR = gemm_mr;
-    B acc[MR][NV];
-    if (accumulate) {
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = B::load_unaligned(c + r * ldc + v * W);
-    } else {
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = B(0.f);
-    }
-    for (std::size_t k = 0; k < kc; ++k) {
-        B bv[NV];
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_aligned(b + v * W);
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < MR; ++r) {
-            const B ar(PackedA ? a[r] : a[r * lda]);
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
-        }
-        a += PackedA ? MR : 1;
-        b += NV * W;
-    }
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
-}
 
 /// Apply the epilogue to rows x cols of C starting at (m0, n0).
 inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
@@ -187,17 +124,6 @@ inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::siz
     });
 }
 
-/// Pack rows [i0, i0+rows) of A (all K) into one MR-high micro-panel, scaled by alpha, zero-padded.
-inline void pack_a_panel(const float* a, std::size_t lda, std::size_t rows, std::size_t k, float alpha, float* dst) noexcept {
-    constexpr std::size_t MR = gemm_mr;
-    for (std::size_t kk = 0; kk < k; ++kk) {
-        float* d = dst + kk * MR;
-        std::size_t r = 0;
-        for (; r < rows; ++r) d[r] = alpha * a[r * lda + kk];
-        for (; r < MR; ++r) d[r] = 0.f;
-    }
-}
-
 /// Thread-local scratch that only grows (no allocation in steady state).
 inline float* scratch(aligned_buffer<float>& buf, std::size_t n) {
     buf.reserve_scratch(n);
@@ -214,39 +140,54 @@ struct a_operand {
     const float* packed = nullptr;
 };
 
-/// Compute panels [p_begin, p_end) of C from A and B packed in panels of NV vectors.
+/// Compute the tiles of C in column panels [p_begin, p_end) and row micro-panels [i_begin, i_end) (units of
+/// MR rows; m is the total row count) from A and B packed in panels of NV vectors.
 template <std::size_t NV = gemm_nv>
-inline void compute_panels(const a_operand& a, std::size_t m, std::size_t k, const float* bpanels,
-                           std::size_t n, std::size_t p_begin, std::size_t p_end, float* c, std::size_t ldc,
-                           const epilogue& ep) noexcept {
+inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, const float* bpanels, std::size_t n,
+                          std::size_t p_begin, std::size_t p_end, std::size_t i_begin, std::size_t i_end, float* c,
+                          std::size_t ldc, const epilogue& ep) noexcept {
     constexpr std::size_t MR = gemm_mr, NR = NV * gemm_lanes, KC = gemm_kc;
-    const std::size_t mpanels = (m + MR - 1) / MR;
-    alignas(64) float tile[MR * NR];
+    if (p_begin >= p_end || i_begin >= i_end) return;
+    const std::size_t r_begin = i_begin * MR, r_end = std::min(m, i_end * MR);
     if (k == 0) {  // C = epilogue(0)
         for (std::size_t p = p_begin; p < p_end; ++p) {
             const std::size_t n0 = p * NR, w = std::min(NR, n - n0);
-            for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc + n0, w, 0.f);
-            apply_epilogue(c + n0, ldc, m, w, 0, n0, ep);
+            for (std::size_t i = r_begin; i < r_end; ++i) std::fill_n(c + i * ldc + n0, w, 0.f);
+            apply_epilogue(c + r_begin * ldc + n0, ldc, r_end - r_begin, w, r_begin, n0, ep);
         }
         return;
     }
-    // When all of packed A fits in L2, walk each B panel start to end (one sequential stream from memory,
-    // which the hardware prefetcher follows); otherwise keep one K block of A in L2 across all panels.
-    const bool panel_outer = m * k * sizeof(float) <= gemm_a_l2_bytes;
-    const std::size_t outer_n = panel_outer ? p_end - p_begin : (k + KC - 1) / KC;
-    const std::size_t inner_n = panel_outer ? (k + KC - 1) / KC : p_end - p_begin;
+    // When this thread's rows of A fit in L2, walk each B panel start to end (one sequential stream from
+    // memory, which the hardware prefetcher follows) while every A micro-panel passes each KC x NR block.
+    // Otherwise, if blocks of at least gemm_min_row_block rows fit, do that block after block: B is streamed
+    // once per block, at >= 64 flops per byte of B, and this measured 3-5% faster (384 x 768 x 2304/3072)
+    // than the K-outer order. With shorter blocks (long rows, k = 3072) re-streaming the weights from memory
+    // costs more than it saves (measured on the whole layer), so one K block of A stays in L2 while every
+    // panel passes, and B is streamed once.
+    const bool panel_outer = (r_end - r_begin) * k * sizeof(float) <= gemm_a_l2_bytes;
+    if (!panel_outer) {
+        const std::size_t block = gemm_a_l2_bytes / (k * sizeof(float) * MR);  // micro-panels per L2 block
+        if (block * MR >= gemm_min_row_block) {
+            for (std::size_t ib = i_begin; ib < i_end; ib += block)
+                compute_tiles<NV>(a, m, k, bpanels, n, p_begin, p_end, ib, std::min(i_end, ib + block), c, ldc, ep);
+            return;
+        }
+    }
+    alignas(64) float tile[MR * NR];
+    const std::size_t kblocks = (k + KC - 1) / KC, panels = p_end - p_begin;
+    const std::size_t outer_n = panel_outer ? panels : kblocks, inner_n = panel_outer ? kblocks : panels;
     for (std::size_t outer = 0; outer < outer_n; ++outer)
-    for (std::size_t inner = 0; inner < inner_n; ++inner) {
-        const std::size_t p = p_begin + (panel_outer ? outer : inner), k0 = (panel_outer ? inner : outer) * KC;
-        const std::size_t kc = std::min(KC, k - k0);
-        const bool first = k0 == 0, last = k0 + kc == k;
-        {
+        for (std::size_t inner = 0; inner < inner_n; ++inner) {
+            const std::size_t p = p_begin + (panel_outer ? outer : inner), k0 = (panel_outer ? inner : outer) * KC;
+            const std::size_t kc = std::min(KC, k - k0);
+            const bool first = k0 == 0, last = k0 + kc == k;
             const std::size_t n0 = p * NR, w = std::min(NR, n - n0);
             const float* bp = bpanels + p * k * NR + k0 * NR;
-            for (std::size_t ip = 0; ip < mpanels; ++ip) {
+            for (std::size_t ip = i_begin; ip < i_end; ++ip) {
                 const std::size_t m0 = ip * MR, h = std::min(MR, m - m0);
                 const bool direct = ip < a.direct_panels;
-                const float* ap = direct ? a.rows + m0 * a.lda + k0 : a.packed + (ip - a.direct_panels) * MR * k + k0 * MR;
+                const float* ap =
+                    direct ? a.rows + m0 * a.lda + k0 : a.packed + (ip - a.direct_panels) * MR * k + k0 * MR;
                 auto kernel = [&](float* out, std::size_t ld_out) {
                     if (direct) micro_kernel<false, NV>(kc, ap, a.lda, bp, out, ld_out, !first);
                     else micro_kernel<true, NV>(kc, ap, 0, bp, out, ld_out, !first);
@@ -263,7 +204,32 @@ inline void compute_panels(const a_operand& a, std::size_t m, std::size_t k, con
                 if (last) apply_epilogue(ct, ldc, h, w, m0, n0, ep);
             }
         }
+}
+
+/// Split `threads` over a grid of column panels x row micro-panels: columns first (B streams once and A is
+/// shared), rows only when there are fewer panels than threads. Returns {column groups, row groups}.
+inline std::pair<std::size_t, std::size_t> thread_grid(std::size_t threads, std::size_t npanels,
+                                                       std::size_t mpanels) noexcept {
+    const std::size_t tn = std::max<std::size_t>(1, std::min(threads, npanels));
+    const std::size_t tm = std::max<std::size_t>(1, std::min(threads / tn, mpanels));
+    return {tn, tm};
+}
+
+/// Call f(std::integral_constant<size_t, NV>) with the panel width (in vectors) for a B packed per call:
+/// the default NV, or 2 vectors when that pads n less (a 64-wide head or 128 keys fit 32-wide panels
+/// exactly, where 48-wide panels would compute a third / an eighth of zeros).
+template <class F>
+inline void with_panel_vectors(std::size_t n, F&& f) {
+    constexpr std::size_t NV = gemm_nv, L = gemm_lanes;
+    if constexpr (NV != 2) {
+        const std::size_t waste_default = (n + NV * L - 1) / (NV * L) * NV * L - n;
+        const std::size_t waste_two = (n + 2 * L - 1) / (2 * L) * 2 * L - n;
+        if (waste_two < waste_default) {
+            f(std::integral_constant<std::size_t, 2>{});
+            return;
+        }
     }
+    f(std::integral_constant<std::size_t, NV>{});
 }
 
 /// A operand for m rows: full micro-panels read in place, the partial last one packed (zero-padded) into
@@ -278,7 +244,7 @@ inline a_operand make_a_operand(const float* a, std::size_t m, std::size_t lda, 
         float* dst = scratch(buffer, panels * MR * std::max<std::size_t>(k, 1));
         for (std::size_t ip = 0; ip < panels; ++ip) {
             const std::size_t r0 = first_packed + ip * MR;
-            pack_a_panel(a + r0 * lda, lda, std::min(MR, m - r0), k, alpha, dst + ip * MR * k);
+            pack_a_panel<MR>(a + r0 * lda, lda, std::min(MR, m - r0), k, alpha, dst + ip * MR * k);
         }
         op.packed = dst;
     }
@@ -296,80 +262,78 @@ inline void check_gemm_args(const char* who, std::size_t k, std::size_t lda, std
 
 }  // namespace detail
 
-/// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · B). Safe to call from several threads.
+/// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · B), B packed (b.k() == k).
+/// threads >= 1 (callers resolve 0 with resolve_threads); more threads than tiles are not used.
+/// m == 0 or n == 0: nothing is touched; k == 0: C = epilogue(0). Columns of C past n are never touched.
+/// Safe to call concurrently from several threads (scratch is thread_local). C must not overlap A or the
+/// residual. Throws shape_error if lda < k, ldc < n, or a residual is given with ld_residual < n.
 inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_matrix& b, float* c, std::size_t ldc,
                  const epilogue& ep = {}, int threads = 1) {
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
-    const std::size_t npanels = b.panels();
+    const std::size_t npanels = b.panels(), mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
-    const int t = std::max(1, std::min<int>(threads, int(npanels)));
-    if (t == 1) {
-        detail::compute_panels(a_op, m, k, b.panel(0), n, 0, npanels, c, ldc, ep);
+    // Plain variables, not a structured binding: OpenMP regions cannot capture those before C++20.
+    const std::pair<std::size_t, std::size_t> grid = detail::thread_grid(std::size_t(std::max(threads, 1)), npanels, mpanels);
+    const std::size_t tn = grid.first, tm = grid.second;
+    if (tn * tm == 1) {
+        detail::compute_tiles(a_op, m, k, b.panel(0), n, 0, npanels, 0, mpanels, c, ldc, ep);
         return;
     }
-    EDGEBERT_OMP(parallel num_threads(t)) {
+    EDGEBERT_OMP(parallel num_threads(int(tn * tm))) {
 #if EDGEBERT_HAS_OPENMP
         const std::size_t id = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
 #else
         const std::size_t id = 0, nt = 1;
 #endif
-        const std::size_t p0 = npanels * id / nt, p1 = npanels * (id + 1) / nt;
-        detail::compute_panels(a_op, m, k, b.panel(0), n, p0, p1, c, ldc, ep);
+        // The team may be smaller than asked (nested regions, thread limits): split over what we got.
+        const std::pair<std::size_t, std::size_t> g = nt == tn * tm ? grid : detail::thread_grid(nt, npanels, mpanels);
+        const std::size_t gn = g.first, gm = g.second;
+        if (id < gn * gm) {
+            const std::size_t jn = id % gn, jm = id / gn;
+            detail::compute_tiles(a_op, m, k, b.panel(0), n, npanels * jn / gn, npanels * (jn + 1) / gn,
+                                  mpanels * jm / gm, mpanels * (jm + 1) / gm, c, ldc, ep);
+        }
     }
 }
 
 /// C[m x n] = alpha · A[m x k] · Bᵀ with B [n x k] row-major (row stride ldb): attention scores Q·Kᵀ.
-/// Single-threaded; callers parallelise over heads.
+/// Single-threaded; callers parallelise over heads. Throws shape_error if lda < k, ldb < k or ldc < n.
 inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
                     const float* b, std::size_t ldb, float* c, std::size_t ldc) {
     detail::check_gemm_args("gemm_nt", k, lda, n, ldc, {});
     if (k && n && ldb < k) throw shape_error("gemm_nt: ldb " + std::to_string(ldb) + " < k " + std::to_string(k));
     if (m == 0 || n == 0) return;
-    constexpr std::size_t NR = detail::gemm_nr;
-    const std::size_t npanels = (n + NR - 1) / NR;
     thread_local aligned_buffer<float> b_buffer;
-    float* bpack = detail::scratch(b_buffer, npanels * NR * std::max<std::size_t>(k, 1));
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, alpha);
-    for (std::size_t p = 0; p < npanels; ++p) {  // B panel p holds rows p*NR.. of the [n x k] operand, transposed
-        float* dst = bpack + p * k * NR;
-        const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
-        for (std::size_t kk = 0; kk < k; ++kk) {
-            float* d = dst + kk * NR;
-            std::size_t j = 0;
-            for (; j < w; ++j) d[j] = b[(j0 + j) * ldb + kk];
-            for (; j < NR; ++j) d[j] = 0.f;
-        }
-    }
-    detail::compute_panels(a_op, m, k, bpack, n, 0, npanels, c, ldc, {});
+    const std::size_t mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
+    detail::with_panel_vectors(n, [&](auto nv) {
+        constexpr std::size_t NV = decltype(nv)::value, NR = NV * detail::gemm_lanes;
+        const std::size_t npanels = (n + NR - 1) / NR;
+        float* bpack = detail::scratch(b_buffer, npanels * NR * std::max<std::size_t>(k, 1));
+        detail::pack_transposed<NR>(b, n, k, ldb, bpack);
+        detail::compute_tiles<NV>(a_op, m, k, bpack, n, 0, npanels, 0, mpanels, c, ldc, {});
+    });
 }
 
 /// C[m x n] = A[m x k] · B[k x n], B row-major (row stride ldb): attention context P·V. Single-threaded.
+/// Throws shape_error if lda < k, ldb < n or ldc < n.
 inline void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
                     std::size_t ldb, float* c, std::size_t ldc) {
     detail::check_gemm_args("gemm_nn", k, lda, n, ldc, {});
     if (k && n && ldb < n) throw shape_error("gemm_nn: ldb " + std::to_string(ldb) + " < n " + std::to_string(n));
     if (m == 0 || n == 0) return;
-    const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
     thread_local aligned_buffer<float> b_buffer;
-    // B is packed per call, so the panel width can follow n: a head of 64 fits two 32-wide panels
-    // exactly, where 48-wide panels would compute a third of zeros.
-    auto run = [&](auto nv) {
-        constexpr std::size_t NR = decltype(nv)::value * detail::gemm_lanes;
+    const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
+    const std::size_t mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
+    detail::with_panel_vectors(n, [&](auto nv) {
+        constexpr std::size_t NV = decltype(nv)::value, NR = NV * detail::gemm_lanes;
         const std::size_t npanels = (n + NR - 1) / NR;
         float* bpack = detail::scratch(b_buffer, npanels * NR * std::max<std::size_t>(k, 1));
-        std::fill_n(bpack, npanels * NR * k, 0.f);
-        for (std::size_t p = 0; p < npanels; ++p) {
-            const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
-            for (std::size_t kk = 0; kk < k; ++kk) std::memcpy(bpack + p * k * NR + kk * NR, b + kk * ldb + j0, w * sizeof(float));
-        }
-        detail::compute_panels<decltype(nv)::value>(a_op, m, k, bpack, n, 0, npanels, c, ldc, {});
-    };
-    constexpr std::size_t NV = detail::gemm_nv, L = detail::gemm_lanes;
-    const std::size_t waste_default = (n + NV * L - 1) / (NV * L) * NV * L - n, waste_two = (n + 2 * L - 1) / (2 * L) * 2 * L - n;
-    if (NV != 2 && waste_two < waste_default) run(std::integral_constant<std::size_t, 2>{});
-    else run(std::integral_constant<std::size_t, NV>{});
+        detail::pack_kn_panels<NR>(b, k, n, ldb, bpack);
+        detail::compute_tiles<NV>(a_op, m, k, bpack, n, 0, npanels, 0, mpanels, c, ldc, {});
+    });
 }
 
 namespace reference {

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// The register-blocked micro-kernel of kernels/gemm.hpp and the blocking constants it implies.
+//
+// An MR x NR tile of C (NR = NV SIMD vectors) lives in MR * NV accumulator registers. Per step k, the kernel
+// loads one row of the B micro-panel (NV aligned vectors, NR consecutive floats of the packed panel),
+// broadcasts MR values of A (one per row) and issues MR * NV FMAs. The tile shape follows the SIMD width
+// xsimd picked at compile time:
+//   * 32 vector registers (AVX-512, 16 lanes): 8 x 48 (24 accumulators + 3 B vectors + 1 broadcast);
+//     12 x 32, 14 x 32, 6 x 64, 9 x 48 and 7 x 48 were 5-10% slower on this machine's whole-layer profile
+//     (see docs/gemm.md).
+//   * 16 vector registers (SSE2 4 lanes, AVX2 8 lanes): 6 x 2 vectors, the classic 12 accumulators.
+// -DEDGEBERT_GEMM_MR=.. -DEDGEBERT_GEMM_NV=.. -DEDGEBERT_GEMM_KC=.. override them for experiments.
+
+#include <cstddef>
+
+#include <xsimd/xsimd.hpp>
+
+#include "../../core/config.hpp"
+
+namespace edgebert::kernels::detail {
+
+using gemm_batch = xsimd::batch<float>;
+inline constexpr std::size_t gemm_lanes = gemm_batch::size;
+
+#ifndef EDGEBERT_GEMM_NV
+#define EDGEBERT_GEMM_NV (::edgebert::kernels::detail::gemm_lanes >= 16 ? 3 : 2)
+#endif
+#ifndef EDGEBERT_GEMM_MR
+#define EDGEBERT_GEMM_MR (::edgebert::kernels::detail::gemm_lanes >= 16 ? 8 : 6)
+#endif
+#ifndef EDGEBERT_GEMM_KC
+#define EDGEBERT_GEMM_KC 256
+#endif
+
+inline constexpr std::size_t gemm_nv = EDGEBERT_GEMM_NV;      ///< SIMD vectors per panel row
+inline constexpr std::size_t gemm_nr = gemm_nv * gemm_lanes;  ///< columns per B panel
+inline constexpr std::size_t gemm_mr = EDGEBERT_GEMM_MR;      ///< rows per A micro-panel
+/// K block: a B micro-panel (KC x NR, 48 KiB for AVX-512) is re-read from L1/L2 by every A micro-panel.
+inline constexpr std::size_t gemm_kc = EDGEBERT_GEMM_KC;
+/// Rows of A (m x k floats) are processed in blocks of at most this many bytes, which stay in L2 while the
+/// B panels stream past (L2 is 1 MiB per core here; half of it leaves room for B and C).
+inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;
+/// Shortest row block worth streaming B again for (see compute_tiles); shorter blocks use the K-outer order.
+inline constexpr std::size_t gemm_min_row_block = 128;
+
+static_assert(gemm_mr >= 1 && gemm_mr <= 16, "EDGEBERT_GEMM_MR out of range");
+static_assert(gemm_nv >= 1 && gemm_nv <= 8, "EDGEBERT_GEMM_NV out of range");
+static_assert(gemm_kc >= 1, "EDGEBERT_GEMM_KC must be positive");
+
+/// acc(MR x NR) (+)= A micro-panel · B micro-panel over kc steps, stored to the tile c (row stride ldc).
+/// B: kc rows of NV * lanes floats, 64-byte aligned rows (a packed panel).
+/// A: PackedA: MR consecutive values per k (a packed micro-panel, lda unused); otherwise MR rows read in
+///    place with row stride lda (each row is a sequential stream that stays in L1 for the K block).
+/// accumulate: start from the values in c (a later K block) instead of zero.
+template <bool PackedA, std::size_t NV = gemm_nv>
+EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
+                                         const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
+                                         bool accumulate) noexcept {
+    using B = gemm_batch;
+    constexpr std::size_t W = gemm_lanes, MR = gemm_mr;
+    B acc[MR][NV];
+    if (accumulate) {
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = B::load_unaligned(c + r * ldc + v * W);
+    } else {
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = B(0.f);
+    }
+    for (std::size_t k = 0; k < kc; ++k) {
+        B bv[NV];
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_aligned(b + v * W);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) {
+            const B ar(PackedA ? a[r] : a[r * lda]);
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
+        }
+        a += PackedA ? MR : 1;
+        b += NV * W;
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
+}
+
+}  // namespace edgebert::kernels::detail

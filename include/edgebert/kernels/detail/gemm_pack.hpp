@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Packing routines of kernels/gemm.hpp.
+//
+// B panel layout (NR = panel width): panel p holds columns [p*NR, p*NR + NR) of B [k x n]; row kk of the
+// panel is NR consecutive floats at panel + kk * NR, zero past n. Panel p starts at p * k * NR, so with a
+// 64-byte aligned base and NR a multiple of the SIMD width every row is aligned for the micro-kernel.
+// A micro-panel layout (MR rows): value (r, kk) at kk * MR + r, rows past m zero.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace edgebert::kernels::detail {
+
+/// Pack row-major B [k x n] (row stride ldb) into panels NR wide at dst (ceil(n/NR) * k * NR floats),
+/// zero-padding the last panel.
+template <std::size_t NR>
+inline void pack_kn_panels(const float* b, std::size_t k, std::size_t n, std::size_t ldb, float* dst) noexcept {
+    const std::size_t npanels = (n + NR - 1) / NR;
+    for (std::size_t p = 0; p < npanels; ++p) {
+        const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
+        float* out = dst + p * k * NR;
+        for (std::size_t kk = 0; kk < k; ++kk) {
+            std::memcpy(out + kk * NR, b + kk * ldb + j0, w * sizeof(float));
+            std::fill(out + kk * NR + w, out + kk * NR + NR, 0.f);
+        }
+    }
+}
+
+/// Pack Bᵀ where B is [n x k] row-major (row stride ldb), i.e. a PyTorch Linear weight [out x in] or the
+/// keys of attention, into panels NR wide: panel p, row kk holds B[p*NR + j][kk] for j < NR.
+template <std::size_t NR>
+inline void pack_transposed(const float* b, std::size_t n, std::size_t k, std::size_t ldb, float* dst) noexcept {
+    const std::size_t npanels = (n + NR - 1) / NR;
+    for (std::size_t p = 0; p < npanels; ++p) {
+        float* out = dst + p * k * NR;
+        const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
+        // Read each row of B sequentially and write one column of the panel (k * NR floats: for attention's
+        // head size the whole panel stays in L1).
+        for (std::size_t j = 0; j < w; ++j) {
+            const float* src = b + (j0 + j) * ldb;
+            for (std::size_t kk = 0; kk < k; ++kk) out[kk * NR + j] = src[kk];
+        }
+        if (w < NR)
+            for (std::size_t kk = 0; kk < k; ++kk) std::fill(out + kk * NR + w, out + kk * NR + NR, 0.f);
+    }
+}
+
+/// Pack `rows` (<= MR) rows of A (row stride lda, k columns) into one MR-high micro-panel, scaled by alpha,
+/// zero-padded to MR rows.
+template <std::size_t MR>
+inline void pack_a_panel(const float* a, std::size_t lda, std::size_t rows, std::size_t k, float alpha,
+                         float* dst) noexcept {
+    for (std::size_t kk = 0; kk < k; ++kk) {
+        float* d = dst + kk * MR;
+        std::size_t r = 0;
+        for (; r < rows; ++r) d[r] = alpha * a[r * lda + kk];
+        for (; r < MR; ++r) d[r] = 0.f;
+    }
+}
+
+}  // namespace edgebert::kernels::detail
