@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -35,7 +37,8 @@ commands:
   version print the library version
 )";
 
-const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N]
+const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N] [--exit POLICY]
+                    [--adapter DIR]... [--task NAME]
 
   --model PATH    HuggingFace folder (config.json + model.safetensors)
   --input FILE    {"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]]}
@@ -46,12 +49,18 @@ const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.js
                     hidden_states.npy  [layers+1, batch, seq, hidden]  (0 = embeddings after the E->H projection)
                     exit.json          exit layer and entropies per sentence
   --threads N     worker threads (default 1; 0 = all processors)
-  --exit POLICY   early exit through the model's off-ramps: none (default) | fixed:K | entropy:T |
-                  entropy:T1,T2,... | predictor:T (with --lut FILE.csv [--mode ...], as in `edgebert exits`);
+  --exit POLICY   early exit through the off-ramps: none (default) | fixed:K | entropy:T |
+                  entropy:T1,T2,... | predictor:T (with --lut FILE.csv [--mode ...], as in `edgebert exits`) |
+                  maxprob:P (largest probability > P) | patience:K (PABEE: K+1 ramps in a row agree);
                   a sentence's logits are those of the ramp it left by
-                  (hidden_states past the last layer computed stay zero)
-
-  Not yet available in this version: --adapter, --task (multi-task runtime).
+                  (hidden_states past the last layer computed stay zero). With a task: its own policy
+                  (task.json) unless --exit is given.
+  --adapter DIR   a task folder: an AdapterHub adapter (adapter_config.json + adapter.safetensors),
+                  optionally its head (head_config.json + model_head.safetensors) and EdgeBERT extras
+                  (edgebert.safetensors, task.json, predictor.csv); repeatable; each becomes a task named
+                  after its adapter
+  --task NAME     the task to run (default: the only adapter given); without --adapter, a task of the
+                  model folder's tasks/ sub-folders
 )";
 
 const char* const bench_help = R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
@@ -91,27 +100,59 @@ void make_dir(const std::string& dir) {
 
 edgebert::exit::trace_policy parse_trace_policy(const args& a, const std::string& option);
 
+/// --exit for a model run: any policy, including those that need the ramps' logits.
+edgebert::exit::exit_policy parse_exit_option(const args& a, const std::string& option) {
+    const std::string spec = a.get(option);
+    if (spec.rfind("maxprob:", 0) == 0 || spec.rfind("patience:", 0) == 0) {
+        try {
+            return edgebert::exit::parse_exit_policy(spec);
+        } catch (const edgebert::config_error& e) {
+            throw usage_error("--" + option + ": " + e.what());
+        }
+    }
+    return edgebert::exit::to_exit_policy(parse_trace_policy(a, option));
+}
+
 int cmd_run(int argc, char** argv) {
     args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit", "lut", "mode"});
     if (a.help()) return std::fputs(run_help, stdout), 0;
-    for (const char* later : {"adapter", "task"})
-        if (a.has(later))
-            throw usage_error(std::string("--") + later +
-                              " needs the multi-task runtime, which is not available in this version");
     const std::string model_path = a.get("model"), input = a.get("input"), out = a.get("out");
     const int threads = int(a.integer("threads", 1, 0));
 
     // Options first, so a mistyped policy is a usage error whatever the model.
-    const edgebert::exit::trace_policy exit_policy =
-        a.has("exit") ? parse_trace_policy(a, "exit") : edgebert::exit::trace_policy(edgebert::exit::no_exit{});
-    const auto model = edgebert::model::albert_model::load(model_path);
-    const auto batch = edgebert::io::read_token_batch(input);
+    std::optional<edgebert::exit::exit_policy> exit_policy;
+    if (a.has("exit")) exit_policy = parse_exit_option(a, "exit");
     edgebert::model::run_options opt;
     opt.threads = threads;
     opt.output_hidden_states = true;
     opt.off_ramps = true;
-    opt.exit = exit_policy;
-    const auto r = model.forward(batch, opt);
+
+    // With --adapter or --task: the multi-task runtime, one task per adapter folder (or the model's tasks/).
+    std::optional<edgebert::model::multi_task_model> multi;
+    std::optional<edgebert::model::albert_model> single;
+    std::string task_name;
+    if (a.has("adapter") || a.has("task")) {
+        if (a.has("adapter")) {
+            edgebert::io::hf_checkpoint ckpt = edgebert::io::hf_checkpoint::open(model_path);
+            auto source = std::make_shared<edgebert::io::safetensors_source>(ckpt.weights);
+            multi.emplace(edgebert::model::albert_model::from_source(ckpt.config, *source), source);
+            for (const std::string& dir : a.all("adapter")) multi->add_task_folder(dir);
+        } else {
+            multi.emplace(edgebert::model::multi_task_model::load(model_path));
+        }
+        const auto names = multi->task_names();
+        if (a.has("task")) task_name = a.get("task");
+        else if (names.size() == 1) task_name = names[0];
+        else throw usage_error("several tasks are loaded; pick one with --task");
+        const auto& t = multi->get(task_name);
+        opt.exit = exit_policy ? *exit_policy : t.policy;
+    } else {
+        single.emplace(edgebert::model::albert_model::load(model_path));
+        if (exit_policy) opt.exit = *exit_policy;
+    }
+    const auto batch = edgebert::io::read_token_batch(input);
+    const auto r = multi ? multi->run(task_name, batch, opt) : single->forward(batch, opt);
+    const auto& skipped = multi ? multi->backbone().skipped_tensors() : single->skipped_tensors();
 
     make_dir(out);
     edgebert::io::write_npy(out + "/logits.npy", r.logits.data(), {r.batch, r.num_labels});
@@ -134,7 +175,7 @@ int cmd_run(int argc, char** argv) {
                                                                                 r.num_labels);
         sentences.push_back(s);
     }
-    nlohmann::json exit_info{{"policy", a.get("exit", "none")},
+    nlohmann::json exit_info{{"policy", a.get("exit", multi ? "task" : "none")},
                              {"num_layers", r.num_layers},
                              {"layers_run", r.layers_run},
                              {"sentences", sentences}};
@@ -145,7 +186,8 @@ int cmd_run(int argc, char** argv) {
     nlohmann::json summary{{"command", "run"},   {"model", model_path}, {"batch", r.batch},
                            {"seq", r.seq},       {"layers", r.num_layers}, {"labels", r.num_labels},
                            {"out", out},         {"threads", threads}};
-    if (!model.skipped_tensors().empty()) summary["skipped_tensors"] = model.skipped_tensors();
+    if (!task_name.empty()) summary["task"] = task_name;
+    if (!skipped.empty()) summary["skipped_tensors"] = skipped;
     std::cout << summary.dump() << std::endl;
     return 0;
 }

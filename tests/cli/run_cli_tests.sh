@@ -23,7 +23,7 @@ expect "bench help"         0 "median_ms"                         -- "$bin" benc
 expect "run without model"  2 "missing required option '--model'" -- "$bin" run --input a.json --out o
 expect "unknown option"     2 "unknown option '--modle'"          -- "$bin" run --modle x
 expect "bad thread count"   2 "expects an integer, got 'two'"     -- "$bin" run --model m --input i --out o --threads two
-expect "adapter not yet"    2 "multi-task runtime"                -- "$bin" run --model m --input i --out o --adapter a
+expect "adapter missing"    1 "does not exist"                    -- "$bin" run --model m --input i --out o --adapter a
 expect "bad exit policy"    2 "unknown --exit"                    -- "$bin" run --model m --input i --out o --exit soon
 expect "missing model"      1 "does not exist"                    -- "$bin" run --model /nonexistent/m --input i --out o
 expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
@@ -64,7 +64,7 @@ print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
   mkdir -p trunc && cp model/config.json trunc/ && head -c 100 model/model.safetensors > trunc/model.safetensors
   expect "truncated weights"  1 "trunc/model.safetensors"           -- "$bin" run --model trunc --input in.json --out o5
   expect "long sequence"      1 "exceeds max_position_embeddings 40" -- "$bin" bench --model model --seq-len 41 --iters 1 --warmup 0
-  expect "exit needs ramps"   1 "needs a model with off-ramps"      -- "$bin" run --model model --input in.json --out o6 --exit entropy:0.5
+  expect "exit needs ramps"   1 "needs off-ramps"      -- "$bin" run --model model --input in.json --out o6 --exit entropy:0.5
   "$py" "$here/../parity/make_albert.py" --out ramps --seed 4 --labels 2 --highway --set num_hidden_layers=3 num_hidden_groups=1 inner_group_num=1
   expect "run with ramps"     0 '"command":"run"'                  -- "$bin" run --model ramps --input in.json --out o7
   expect "ramp entropies"     0 "3 3 3"                            -- "$py" -c "

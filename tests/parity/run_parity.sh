@@ -89,5 +89,29 @@ shape_case f16-gelu-new          5 F16 3 15 2 num_hidden_layers=2 num_hidden_gro
 shape_case bf16-wide-d20         6 BF16 4 33 2 num_hidden_layers=3 num_hidden_groups=2 inner_group_num=1 hidden_size=100 num_attention_heads=5 intermediate_size=130 embedding_size=30 type_vocab_size=3 hidden_act='"gelu_new"'
 shape_case single-token          7 F32 2 1  1 num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
 
+# Tasks on a shared backbone (edgebert run --adapter): AdapterHub bottleneck adapters in every configuration
+# that changes the algebra, AdapterHub classification heads and adaptive attention spans, against the numpy
+# oracle's own implementation of AdapterHub's equations.
+d=$work/tasks
+"$py" "$here/make_albert.py" --out "$d/model" --seed 8 --labels 2 --set num_hidden_layers=3 num_hidden_groups=2 inner_group_num=2
+"$py" "$here/make_inputs_any.py" --config "$d/model/config.json" --batch 3 --seq 11 --seed 8 --out "$d/in.json"
+task_case() {  # name threads make_adapter options...
+  local name=$1 threads=$2; shift 2
+  "$py" "$here/make_adapter.py" --model "$d/model" --out "$d/$name" --name "$name" "$@"
+  "$py" "$here/albert_reference.py" --model "$d/model" --inputs "$d/in.json" --out "$d/ref-$name" --adapter "$d/$name"
+  "$bin" run --model "$d/model" --input "$d/in.json" --out "$d/eb-$name" --threads "$threads" --adapter "$d/$name" > "$d/eb-$name.log"
+  compare "$d/ref-$name" "$d/eb-$name" "$d/in.json" "task $name vs numpy oracle"
+}
+task_case houlsby-head2     1 --preset houlsby --head 2 --labels 3
+task_case pfeiffer          2 --preset pfeiffer
+task_case pfeiffer-pooler   1 --preset pfeiffer --head 1 --use-pooler
+task_case houlsby-ln-learned 2 --preset houlsby --set ln_before=true ln_after=true scaling='"learned"' --head 2
+task_case houlsby-channel   1 --preset houlsby --set scaling='"channel"' residual_before_ln=false adapter_residual_before_ln=true ln_after=true
+task_case legacy-post-add   2 --preset houlsby --set residual_before_ln='"post_add"' original_ln_before=true non_linearity='"gelu"' --legacy --no-prefix
+task_case reduction-map     1 --preset houlsby --set 'reduction_factor={"0":2,"default":8}' 'leave_out=[3]' scaling=0.5
+task_case per-depth         2 --preset houlsby --set edgebert_per_depth=true
+task_case span-distance     1 --preset pfeiffer --span distance:2:6 --head 2
+task_case span-absolute     2 --preset pfeiffer --span absolute:3:12
+
 echo "$((checks - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

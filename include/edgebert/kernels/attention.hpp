@@ -12,6 +12,7 @@
 
 #include "../core/aligned_buffer.hpp"
 #include "../core/config.hpp"
+#include "attention_span.hpp"
 #include "gemm.hpp"
 #include "softmax.hpp"
 
@@ -25,8 +26,9 @@ struct attention_shape {
 
 namespace reference {
 /// Scalar reference. qkv: [batch*seq x ldqkv], keep: [batch*seq] (nullptr = all keys), ctx: [batch*seq x ldctx].
+/// span: optional adaptive span, applied densely (every key, mask multiplied, renormalised with + 1e-8).
 inline void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
-                      float* ctx, std::size_t ldctx) {
+                      float* ctx, std::size_t ldctx, const attention_span* span = nullptr) {
     const std::size_t H = s.hidden(), d = s.head_dim, S = s.seq;
     const double scale = 1.0 / std::sqrt(double(d));
     std::vector<float> scores(S), probs(S);
@@ -41,6 +43,11 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
                     scores[j] = float(acc * scale);
                 }
                 softmax(scores.data(), S, keep ? keep + b * S : nullptr, probs.data());
+                if (span) {
+                    double total = 0;
+                    for (std::size_t j = 0; j < S; ++j) total += double(probs[j] *= span->mask(h, i, j, S));
+                    for (std::size_t j = 0; j < S; ++j) probs[j] = float(double(probs[j]) / (total + 1e-8));
+                }
                 float* out = ctx + (b * S + i) * ldctx + h * d;
                 for (std::size_t t = 0; t < d; ++t) {
                     double acc = 0;
@@ -52,13 +59,65 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
 }
 }  // namespace reference
 
+namespace detail {
+
+/// Context rows [i0, i1) of one (sequence, head) with an adaptive span: scores only for the keys inside the
+/// block's nonzero window, softmax there, mask, renormalise, then P·V over the window.
+inline void span_attention_block(const attention_span& span, std::size_t head, std::size_t i0, std::size_t i1,
+                                 std::size_t keys, std::size_t seq, bool any_kept, const std::uint8_t* kb,
+                                 const float* q, const float* k, const float* v, std::size_t ldqkv, std::size_t d,
+                                 float scale, float* ctx, std::size_t ldctx, aligned_buffer<float>& scores,
+                                 attention_stats& stats) {
+    std::size_t lo = keys, hi = 0;
+    for (std::size_t i = i0; i < i1; ++i) {
+        std::size_t l, h;
+        span.nonzero_keys(head, i, keys, seq, l, h);
+        if (l < h) lo = std::min(lo, l), hi = std::max(hi, h), stats.keys_computed += h - l;
+    }
+    if (lo >= hi) {  // the mask is zero on every key of these queries: zero context, nothing computed
+        for (std::size_t i = i0; i < i1; ++i) std::fill_n(ctx + i * ldctx, d, 0.f);
+        return;
+    }
+    const std::size_t rows = i1 - i0, w = hi - lo;
+    scores.reserve_scratch(rows * w);
+    gemm_nt(rows, w, d, 1.f, q + i0 * ldqkv, ldqkv, k + lo * ldqkv, ldqkv, scores.data(), w);
+    for (std::size_t i = i0; i < i1; ++i) {
+        float* p = scores.data() + (i - i0) * w;
+        const std::uint8_t* kw = kb ? kb + lo : nullptr;
+        bool window_kept = !kw;
+        for (std::size_t j = 0; kw && j < w && !window_kept; ++j) window_kept = kw[j] != 0;
+        if (any_kept && !window_kept) {  // every key this query may see is padding
+            std::fill_n(p, w, 0.f);
+            continue;
+        }
+        softmax_row(p, w, kw, scale);  // no key kept in the whole sentence: uniform, as HF's float-min mask
+        bool all_one = true;
+        double total = 0;
+        for (std::size_t j = 0; j < w; ++j) {
+            const float m = span.mask(head, i, lo + j, seq);
+            all_one = all_one && m == 1.f;
+            total += double(p[j] *= m);
+        }
+        if (all_one) continue;  // nothing masked: plain attention, no renormalisation
+        const float inv = float(1.0 / (total + 1e-8));
+        for (std::size_t j = 0; j < w; ++j) p[j] *= inv;
+    }
+    gemm_nn(rows, d, w, scores.data(), w, v + lo * ldqkv, ldqkv, ctx + i0 * ldctx, ldctx);
+}
+
+}  // namespace detail
+
 /// Fast path: one GEMM for the scores and one for the context per (sequence, head), threads across
 /// (sequence, head) pairs.
+/// span: optional adaptive span (see attention_span.hpp); stats: optional count of the work done.
 inline void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
-                      float* ctx, std::size_t ldctx, int threads = 1) {
+                      float* ctx, std::size_t ldctx, int threads = 1, const attention_span* span = nullptr,
+                      attention_stats* stats = nullptr) {
     const std::size_t H = s.hidden(), d = s.head_dim, S = s.seq;
     const float scale = 1.f / std::sqrt(float(d));
     const long long jobs = static_cast<long long>(s.batch * s.heads);
+    if (span) span->validate(s.heads);
+    std::vector<attention_stats> per_job(stats ? std::size_t(jobs) : 0);
     (void)threads;
     EDGEBERT_OMP(parallel for num_threads(threads) schedule(static) if(threads > 1 && jobs > 1))
     for (long long job = 0; job < jobs; ++job) {
@@ -73,11 +132,28 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
         const float* q = qkv + b * S * ldqkv + h * d;
         const float* k = q + H;
         const float* v = q + 2 * H;
+        float* out = ctx + b * S * ldctx + h * d;
+        if (span) {
+            bool any_kept = !kb;
+            for (std::size_t j = 0; kb && j < S && !any_kept; ++j) any_kept = kb[j] != 0;
+            // Blocks of queries share one key window: the band of the distance variant stays narrow.
+            const std::size_t block = span->variant == span_variant::distance ? 32 : S;
+            attention_stats st;
+            for (std::size_t i0 = 0; i0 < S; i0 += block)
+                detail::span_attention_block(*span, h, i0, std::min(S, i0 + block), keys, S, any_kept, kb, q, k, v,
+                                             ldqkv, d, scale, out, ldctx, scores, st);
+            st.heads_computed = st.keys_computed > 0;
+            if (stats) per_job[std::size_t(job)] = st;
+            continue;
+        }
         scores.reserve_scratch(S * keys);
         gemm_nt(S, keys, d, 1.f, q, ldqkv, k, ldqkv, scores.data(), keys);  // the 1/sqrt(d) goes into the softmax
         for (std::size_t i = 0; i < S; ++i) softmax_row(scores.data() + i * keys, keys, kb, scale);
-        gemm_nn(S, d, keys, scores.data(), keys, v, ldqkv, ctx + b * S * ldctx + h * d, ldctx);
+        gemm_nn(S, d, keys, scores.data(), keys, v, ldqkv, out, ldctx);
+        if (stats) per_job[std::size_t(job)] = {1, S * keys};
     }
+    if (stats)
+        for (const attention_stats& st : per_job) stats->heads_computed += st.heads_computed, stats->keys_computed += st.keys_computed;
 }
 
 }  // namespace edgebert::kernels

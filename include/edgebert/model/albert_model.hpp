@@ -17,9 +17,10 @@
 #include "../core/error.hpp"
 #include "../io/hf_checkpoint.hpp"
 #include "../io/weight_source.hpp"
-#include "../exit/evaluate.hpp"
+#include "../exit/logit_policy.hpp"
 #include "../nn/off_ramp.hpp"
 #include "albert_encoder.hpp"
+#include "task.hpp"
 
 namespace edgebert::model {
 
@@ -39,6 +40,10 @@ struct albert_output {
     /// hidden_states and off-ramp outputs past it stay zero; last_hidden_state and pooler_output are those of
     /// this layer.
     std::size_t layers_run = 0;
+    /// With run_options::record_work: what each layer executed, for the whole batch (work_trace.hpp).
+    std::vector<layer_work> work;
+    std::vector<matmul_work> embedding_work;  ///< the E->H projection
+    std::vector<matmul_work> head_work;       ///< the final pooler and classifier, when some sentence reached them
 };
 
 struct run_options {
@@ -48,7 +53,10 @@ struct run_options {
     /// Early exit through the off-ramps (needs a model that has them). A sentence leaves after layer i < L when
     /// the policy says so and gets that ramp's logits; the last layer always uses the final classifier. The
     /// batch stops computing once every sentence has left.
-    exit::trace_policy exit = exit::no_exit{};
+    exit::exit_policy exit = exit::no_exit{};
+    /// A task's parts (adapters, LayerNorms, span, off-ramps, head) on this backbone; nullptr: the backbone's own.
+    const model::task* task = nullptr;
+    bool record_work = false;  ///< fill albert_output::work
 };
 
 class albert_model {
@@ -194,58 +202,96 @@ public:
         in.validate(c);
         const int threads = resolve_threads(opt.threads);
         const std::size_t M = in.tokens(), H = c.hidden_size, L = c.num_hidden_layers;
+        const task* tk = opt.task;
+        const std::vector<nn::off_ramp>& ramps_of = tk ? tk->off_ramps : off_ramps_;
+        const nn::classification_head* head = tk && tk->head ? &*tk->head : nullptr;
+        const bool classify = head || has_classifier();
+        const std::size_t C = head ? head->num_labels() : c.num_labels;
         albert_output out;
         out.batch = in.batch;
         out.seq = in.seq;
         out.hidden = H;
         out.num_layers = L;
-        out.num_labels = has_classifier() ? c.num_labels : 0;
+        out.num_labels = classify ? C : 0;
         out.last_hidden_state.resize(M * H);
         if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
         const bool early = !std::holds_alternative<exit::no_exit>(opt.exit);
-        if (early && off_ramps_.empty())
-            throw config_error("early exit needs a model with off-ramps (albert.encoder.highway.*); this one has none");
-        if (early && !has_classifier())
+        if (early && ramps_of.empty())
+            throw config_error(std::string("early exit needs off-ramps (albert.encoder.highway.*); ") +
+                               (tk ? "task '" + tk->name + "'" : std::string("this model")) + " has none");
+        if (early && !classify)
             throw config_error("early exit needs the final classifier for sentences that run every layer");
-        const bool ramps = (opt.off_ramps || early) && !off_ramps_.empty();
-        const std::size_t C = c.num_labels, B = in.batch;
+        for (const nn::off_ramp& r : ramps_of)
+            if (r.num_labels() != C)
+                throw shape_error("off-ramps give " + std::to_string(r.num_labels()) + " labels, the classifier " +
+                                  std::to_string(C));
+        const bool ramps = (opt.off_ramps || early) && !ramps_of.empty();
+        const std::size_t B = in.batch;
         if (ramps) {
             out.off_ramp_logits.resize(L * B * C);
             out.off_ramp_entropies.resize(L * B);
         }
         out.exit_layers.assign(B, 0);  // 0: still running
-        if (has_classifier()) out.logits.resize(B * C);
-        std::vector<double> entropies(B * L);  // [sentence][layer], what the policy sees
+        if (classify) out.logits.resize(B * C);
+        // per sentence, what the policy sees: entropies [L] and ramp logits [L x C]
+        std::vector<double> entropies(B * L);
+        std::vector<float> history(ramps ? B * L * C : 0);
         std::size_t running = B;
-        encoder_.forward(in, out.last_hidden_state.data(), threads, [&](std::size_t i, const float* h) {
-            out.layers_run = i;
-            if (opt.output_hidden_states) std::copy(h, h + M * H, out.hidden_states.begin() + std::ptrdiff_t(i * M * H));
-            if (!ramps || i == 0) return true;
-            // the ramp after layer i: its own, or its group's with one ramp per group
-            const nn::off_ramp& r = off_ramps_.size() == L ? off_ramps_[i - 1] : off_ramps_[c.group_of_layer(i - 1)];
-            float* logits = out.off_ramp_logits.data() + (i - 1) * B * C;
-            r.forward(h, B, in.seq * H, logits);
-            for (std::size_t b = 0; b < B; ++b) {
-                const double e = kernels::reference::softmax_entropy(logits + b * C, C);
-                out.off_ramp_entropies[(i - 1) * B + b] = e;
-                entropies[b * L + i - 1] = e;
-                if (!early || out.exit_layers[b] || i == L) continue;
-                const bool leave = std::visit([&](const auto& p) { return p.exits_at(i, &entropies[b * L], L); }, opt.exit);
-                if (leave) {
-                    out.exit_layers[b] = i;
-                    std::copy(logits + b * C, logits + (b + 1) * C, out.logits.begin() + std::ptrdiff_t(b * C));
-                    --running;
+        encoder_.forward(
+            in, out.last_hidden_state.data(), threads,
+            [&](std::size_t i, const float* h) {
+                out.layers_run = i;
+                if (opt.output_hidden_states)
+                    std::copy(h, h + M * H, out.hidden_states.begin() + std::ptrdiff_t(i * M * H));
+                if (!ramps || i == 0) return true;
+                // the ramp after layer i: its own, or its group's with one ramp per group
+                const nn::off_ramp& r = ramps_of.size() == L ? ramps_of[i - 1] : ramps_of[c.group_of_layer(i - 1)];
+                float* logits = out.off_ramp_logits.data() + (i - 1) * B * C;
+                r.forward(h, B, in.seq * H, logits);
+                if (opt.record_work && !out.work.empty()) {
+                    out.work.back().matmuls.push_back({"off_ramp.pooler", B, H, H, H * H, 32});
+                    out.work.back().matmuls.push_back({"off_ramp.classifier", B, H, C, H * C, 32});
                 }
-            }
-            return running > 0;
-        });
+                for (std::size_t b = 0; b < B; ++b) {
+                    const double e = kernels::reference::softmax_entropy(logits + b * C, C);
+                    out.off_ramp_entropies[(i - 1) * B + b] = e;
+                    entropies[b * L + i - 1] = e;
+                    std::copy(logits + b * C, logits + (b + 1) * C, history.begin() + std::ptrdiff_t((b * L + i - 1) * C));
+                    if (!early || out.exit_layers[b] || i == L) continue;
+                    const exit::ramp_history seen{&entropies[b * L], &history[b * L * C], C, L};
+                    if (exit::decide(opt.exit, i, seen)) {
+                        out.exit_layers[b] = i;
+                        std::copy(logits + b * C, logits + (b + 1) * C, out.logits.begin() + std::ptrdiff_t(b * C));
+                        --running;
+                    }
+                }
+                if (opt.record_work && !out.work.empty()) out.work.back().entropy_labels = C;
+                return running > 0;
+            },
+            tk ? &tk->encoder : nullptr, opt.record_work ? &out.work : nullptr);
+        if (opt.record_work) {
+            const nn::linear& m = encoder_.mapping_in();
+            out.embedding_work.push_back({"embedding_hidden_mapping_in", M, m.in_features(), m.out_features(), m.nonzeros(), 32});
+        }
         // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
         out.pooler_output.resize(in.batch * H);
         pooler_.forward(out.last_hidden_state.data(), in.batch, in.seq * H, out.pooler_output.data(), H, 1,
                         kernels::activation::tanh);
-        if (running > 0 && has_classifier()) {  // the sentences that ran every layer use the final classifier
+        if (running > 0 && classify) {  // the sentences that ran every layer use the final classifier
             std::vector<float> final_logits(B * C);
-            classifier_.forward(out.pooler_output.data(), B, H, final_logits.data(), C, 1);
+            if (!head) classifier_.forward(out.pooler_output.data(), B, H, final_logits.data(), C, 1);
+            else if (head->use_pooler()) head->forward(out.pooler_output.data(), B, H, final_logits.data());
+            else head->forward(out.last_hidden_state.data(), B, in.seq * H, final_logits.data());
+            if (opt.record_work) {
+                if (!head) {
+                    out.head_work.push_back({"pooler", B, H, H, pooler_.nonzeros(), 32});
+                    out.head_work.push_back({"classifier", B, H, C, classifier_.nonzeros(), 32});
+                } else {
+                    if (head->use_pooler()) out.head_work.push_back({"pooler", B, H, H, pooler_.nonzeros(), 32});
+                    for (const nn::linear& l : head->layers())
+                        out.head_work.push_back({"head", B, l.in_features(), l.out_features(), l.nonzeros(), 32});
+                }
+            }
             for (std::size_t b = 0; b < B; ++b)
                 if (!out.exit_layers[b])
                     std::copy(final_logits.begin() + std::ptrdiff_t(b * C), final_logits.begin() + std::ptrdiff_t((b + 1) * C),

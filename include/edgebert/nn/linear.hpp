@@ -20,11 +20,15 @@ public:
     linear(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias)
         : in_(in_features), out_(out_features),
           weight_(kernels::packed_matrix::from_weight(weight, out_features, in_features, in_features)),
-          bias_(bias ? std::vector<float>(bias, bias + out_features) : std::vector<float>()) {}
+          bias_(bias ? std::vector<float>(bias, bias + out_features) : std::vector<float>()) {
+        for (std::size_t i = 0; i < out_features * in_features; ++i) nonzeros_ += weight[i] != 0.f;
+    }
 
     std::size_t in_features() const noexcept { return in_; }
     std::size_t out_features() const noexcept { return out_; }
     bool has_bias() const noexcept { return !bias_.empty(); }
+    /// Nonzero weights (pruned ones are zero): what a zero-skipping accelerator touches.
+    std::size_t nonzeros() const noexcept { return nonzeros_; }
     const kernels::packed_matrix& packed_weight() const noexcept { return weight_; }
     const std::vector<float>& bias() const noexcept { return bias_; }
     std::size_t bytes() const noexcept { return weight_.bytes() + bias_.size() * sizeof(float); }
@@ -42,7 +46,7 @@ public:
     }
 
 private:
-    std::size_t in_ = 0, out_ = 0;
+    std::size_t in_ = 0, out_ = 0, nonzeros_ = 0;
     kernels::packed_matrix weight_;
     std::vector<float> bias_;
 };

@@ -2,7 +2,8 @@
 #pragma once
 // EdgeBERT / DeeBERT off-ramp ("highway"): logits = W_c tanh(W_p h[CLS] + b_p) + b_c, after an encoder
 // layer, read from a checkpoint as `<prefix>encoder.highway.{i}.pooler.{weight,bias}` and
-// `<prefix>encoder.highway.{i}.classifier.{weight,bias}` (EdgeBERT's modeling_highway_albert.py).
+// `<prefix>encoder.highway.{i}.classifier.{weight,bias}` (EdgeBERT's modeling_highway_albert.py), or with
+// DeeBERT's `pooler.dense.{weight,bias}`.
 
 #include <cstddef>
 #include <string>
@@ -54,7 +55,9 @@ inline std::vector<off_ramp> bind_off_ramps(io::tensor_binder& bind, const std::
     std::vector<off_ramp> ramps;
     for (std::size_t i = 0; i < count; ++i) {
         const std::string r = base + std::to_string(i) + ".";
-        const const_matrix pw = bind.take(r + "pooler.weight", {hidden, hidden}), pb = bind.take(r + "pooler.bias", {hidden});
+        // EdgeBERT's AlbertHighway holds an nn.Linear "pooler"; DeeBERT's BertHighway a BertPooler ("pooler.dense")
+        const std::string pooler = bind.has(r + "pooler.dense.weight") ? r + "pooler.dense." : r + "pooler.";
+        const const_matrix pw = bind.take(pooler + "weight", {hidden, hidden}), pb = bind.take(pooler + "bias", {hidden});
         const const_matrix cw = bind.take(r + "classifier.weight", {labels, hidden}),
                            cb = bind.take(r + "classifier.bias", {labels});
         ramps.emplace_back(linear(pw.data(), hidden, hidden, pb.data()), linear(cw.data(), labels, hidden, cb.data()));

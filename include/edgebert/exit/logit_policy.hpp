@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Exit policies that need the off-ramps' logits, not only their entropies, and the closed set of every policy
+// the model can run online (exit_policy). Recorded entropy traces cannot replay these: use trace_policy there.
+//
+// A policy answers exits_at(layer, history): after `layer` (1-based), given what the ramps of layers 1..layer
+// produced for this sentence, does it leave here?
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "../core/error.hpp"
+#include "evaluate.hpp"
+#include "policy.hpp"
+
+namespace edgebert::exit {
+
+/// What the off-ramps of one sentence produced so far: entropies[i] and logits + i * labels for layer i+1.
+struct ramp_history {
+    const double* entropies = nullptr;
+    const float* logits = nullptr;  ///< [layers x labels], layer-major
+    std::size_t labels = 0;
+    std::size_t layers = 0;  ///< the model's depth
+
+    const float* logits_at(std::size_t layer) const noexcept { return logits + (layer - 1) * labels; }
+    std::size_t argmax_at(std::size_t layer) const noexcept {
+        const float* l = logits_at(layer);
+        std::size_t best = 0;
+        for (std::size_t c = 1; c < labels; ++c)
+            if (l[c] > l[best]) best = c;
+        return best;
+    }
+    /// max_c softmax(logits)_c, computed stably.
+    double max_probability_at(std::size_t layer) const noexcept {
+        const float* l = logits_at(layer);
+        const double m = l[argmax_at(layer)];
+        double sum = 0;
+        for (std::size_t c = 0; c < labels; ++c) sum += std::exp(double(l[c]) - m);
+        return 1.0 / sum;
+    }
+};
+
+/// Confidence exit (Schwartz et al. 2020, "The Right Tool for the Job"): leave at the first layer whose ramp's
+/// largest softmax probability exceeds the threshold (strict).
+struct max_probability {
+    double threshold = 1.0;
+    bool exits_at(std::size_t layer, const ramp_history& h) const noexcept {
+        return h.max_probability_at(layer) > threshold;
+    }
+};
+
+/// PABEE (Zhou et al. 2020): a counter of consecutive ramps that agree with the previous ramp's prediction
+/// (reset to 0 on a change) exits when it reaches `patience`; so patience k leaves after k + 1 ramps in a row
+/// predicted the same label, as the PABEE code does. patience 0 leaves at layer 1.
+struct patience {
+    std::size_t count = 1;
+    bool exits_at(std::size_t layer, const ramp_history& h) const noexcept {
+        if (layer <= count) return false;
+        const std::size_t label = h.argmax_at(layer);
+        for (std::size_t i = layer - count; i < layer; ++i)
+            if (h.argmax_at(i) != label) return false;
+        return true;
+    }
+};
+
+/// Every policy the model runs online.
+using exit_policy = std::variant<no_exit, fixed_depth, entropy_threshold, predictor_policy, max_probability, patience>;
+
+/// Ask any policy, whichever of the two signatures it has.
+template <class Policy>
+bool decide(const Policy& p, std::size_t layer, const ramp_history& h) {
+    if constexpr (std::is_invocable_r_v<bool, decltype(&Policy::exits_at), const Policy&, std::size_t, const ramp_history&>)
+        return p.exits_at(layer, h);
+    else
+        return p.exits_at(layer, h.entropies, h.layers);
+}
+inline bool decide(const exit_policy& p, std::size_t layer, const ramp_history& h) {
+    return std::visit([&](const auto& q) { return decide(q, layer, h); }, p);
+}
+
+inline exit_policy to_exit_policy(const trace_policy& p) {
+    return std::visit([](const auto& q) { return exit_policy(q); }, p);
+}
+
+/// The part of a policy that replays on entropy traces; policies that need logits are a config_error.
+inline trace_policy to_trace_policy(const exit_policy& p) {
+    return std::visit(
+        [](const auto& q) -> trace_policy {
+            using Q = std::decay_t<decltype(q)>;
+            if constexpr (std::is_same_v<Q, max_probability> || std::is_same_v<Q, patience>)
+                throw config_error(std::string(std::is_same_v<Q, patience> ? "patience" : "max-probability") +
+                                   " exit needs the off-ramps' logits; recorded entropy traces only have entropies");
+            else
+                return q;
+        },
+        p);
+}
+
+/// "maxprob:P" with 0 <= P < 1 (P = 1 would never exit; use none).
+inline max_probability parse_max_probability(const std::string& value) {
+    const double p = detail::parse_number(value, "max-probability threshold");
+    if (!(p >= 0 && p < 1)) throw config_error("max-probability threshold " + value + " must be in [0, 1)");
+    return {p};
+}
+
+/// "patience:K" with K a non-negative integer.
+inline patience parse_patience(const std::string& value) {
+    std::size_t used = 0;
+    long long k = -1;
+    try {
+        k = std::stoll(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size() || k < 0 || k > 1000000)
+        throw config_error("patience \"" + value + "\" must be a non-negative integer");
+    return {std::size_t(k)};
+}
+
+/// A policy from its text form: none | fixed:K | entropy:T | entropy:T1,T2,... | predictor:T | maxprob:P |
+/// patience:K. predictor:T reads the table at lut_path with the modes of parse_predictor_modes.
+inline exit_policy parse_exit_policy(const std::string& spec, const std::string& lut_path = "",
+                                     const std::string& modes = "ee-before") {
+    const auto colon = spec.find(':');
+    const std::string kind = spec.substr(0, colon), value = colon == std::string::npos ? "" : spec.substr(colon + 1);
+    if (kind == "none" && colon == std::string::npos) return no_exit{};
+    if (colon == std::string::npos || value.empty())
+        throw config_error("exit policy \"" + spec +
+                           "\" is not one of none, fixed:K, entropy:T, predictor:T, maxprob:P, patience:K");
+    if (kind == "fixed") {
+        const patience k = parse_patience(value);
+        if (k.count < 1) throw config_error("exit policy fixed:K needs a depth K >= 1");
+        return fixed_depth{k.count};
+    }
+    if (kind == "entropy") return parse_entropy_threshold(value);
+    if (kind == "maxprob") return parse_max_probability(value);
+    if (kind == "patience") return parse_patience(value);
+    if (kind == "predictor") {
+        if (lut_path.empty()) throw config_error("exit policy predictor:T needs an exit-predictor table (CSV)");
+        predictor_policy p;
+        p.lut = exit_predictor::load_csv(lut_path);
+        parse_predictor_modes(modes, p.early_exit_before, p.extra_layer);
+        const auto t = parse_entropy_threshold(value);
+        if (t.thresholds.size() != 1) throw config_error("exit policy predictor:T takes one threshold");
+        p.threshold = t.thresholds[0];
+        return p;
+    }
+    throw config_error("unknown exit policy \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T, maxprob:P, patience:K)");
+}
+
+}  // namespace edgebert::exit
