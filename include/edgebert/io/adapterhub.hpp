@@ -73,6 +73,9 @@ struct adapter_config {
 
 namespace detail {
 
+/// A non-negative integer (nlohmann keeps numbers parsed from text unsigned, numbers built in code signed).
+inline bool is_count(const nlohmann::json& v) { return v.is_number_integer() && v.get<long long>() >= 0; }
+
 /// AdapterHub's activation names (Activation_Function_Class → HF's ACT2FN, plus "leakyrelu"). Files written
 /// before the `adapters` library (no "version" key) meant the tanh approximation by "gelu" and the erf form by
 /// "gelu_orig" (loading.py's ACTIVATION_RENAME).
@@ -127,7 +130,7 @@ inline adapter_config parse_adapter_config(const nlohmann::json& file, const std
         throw config_error(source + ": adapter was trained for model_type \"" + file["model_type"].get<std::string>() +
                            "\", not albert");
     if (file.contains("hidden_size")) {
-        if (!file["hidden_size"].is_number_unsigned() || file["hidden_size"].get<std::size_t>() == 0)
+        if (!detail::is_count(file["hidden_size"]) || file["hidden_size"].get<std::size_t>() == 0)
             throw config_error(source + ": hidden_size must be a positive integer");
         a.hidden_size = file["hidden_size"].get<std::size_t>();
     }
@@ -221,7 +224,7 @@ inline adapter_config parse_adapter_config(const nlohmann::json& file, const std
     if (c.contains("leave_out")) {
         if (!c["leave_out"].is_array()) throw config_error(source + ": leave_out must be a list of layer ids");
         for (const auto& v : c["leave_out"]) {
-            if (!v.is_number_unsigned()) throw config_error(source + ": leave_out holds " + v.dump() + ", not a layer id");
+            if (!detail::is_count(v)) throw config_error(source + ": leave_out holds " + v.dump() + ", not a layer id");
             a.leave_out.push_back(v.get<std::size_t>());
         }
     }
@@ -257,11 +260,11 @@ inline head_config parse_head_config(const nlohmann::json& file, const std::stri
     const std::string type = c.value("head_type", std::string("classification"));
     if (type != "classification")
         throw config_error(source + ": head_type \"" + type + "\" is not supported (classification)");
-    if (!c.contains("num_labels") || !c["num_labels"].is_number_unsigned() || c["num_labels"].get<std::size_t>() == 0)
+    if (!c.contains("num_labels") || !detail::is_count(c["num_labels"]) || c["num_labels"].get<std::size_t>() == 0)
         throw config_error(source + ": num_labels must be a positive integer");
     h.num_labels = c["num_labels"].get<std::size_t>();
     if (c.contains("layers")) {
-        if (!c["layers"].is_number_unsigned() || c["layers"].get<std::size_t>() == 0 || c["layers"].get<std::size_t>() > 16)
+        if (!detail::is_count(c["layers"]) || c["layers"].get<std::size_t>() == 0 || c["layers"].get<std::size_t>() > 16)
             throw config_error(source + ": layers must be an integer in 1..16");
         h.layers = c["layers"].get<std::size_t>();
     }
@@ -274,7 +277,7 @@ inline head_config parse_head_config(const nlohmann::json& file, const std::stri
     for (std::size_t i = 0; i < h.num_labels; ++i) h.labels[i] = "LABEL_" + std::to_string(i);
     if (c.contains("label2id") && c["label2id"].is_object())
         for (auto it = c["label2id"].begin(); it != c["label2id"].end(); ++it) {
-            if (!it.value().is_number_unsigned() || it.value().get<std::size_t>() >= h.num_labels)
+            if (!detail::is_count(it.value()) || it.value().get<std::size_t>() >= h.num_labels)
                 throw config_error(source + ": label2id[\"" + it.key() + "\"] = " + it.value().dump() +
                                    " is not a label id below " + std::to_string(h.num_labels));
             h.labels[it.value().get<std::size_t>()] = it.key();

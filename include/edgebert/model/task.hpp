@@ -336,7 +336,7 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
         if (!s.contains("ramp") || !s["ramp"].is_number()) throw config_error(meta_path + ": span needs a numeric \"ramp\"");
         span.ramp = s["ramp"].get<double>();
         if (s.contains("template_length")) {
-            if (!s["template_length"].is_number_unsigned()) throw config_error(meta_path + ": span template_length must be a count");
+            if (!io::detail::is_count(s["template_length"])) throw config_error(meta_path + ": span template_length must be a count");
             span.template_length = s["template_length"].get<std::size_t>();
         }
         if (s.contains("spans")) {

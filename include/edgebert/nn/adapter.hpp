@@ -71,6 +71,9 @@ public:
         if (scaling_.size() != 1 && scaling_.size() != H)
             throw shape_error("adapter: scaling has " + std::to_string(scaling_.size()) + " values, expected 1 or " +
                               std::to_string(H));
+        if (cfg_.residual_before_ln == adapter_residual::post_add && !cfg_.original_ln_before)
+            throw config_error("adapter: residual_before_ln \"post_add\" needs original_ln_before (AdapterHub takes "
+                               "the residual after adding the sublayer input, which only happens then)");
         if (cfg_.ln_before != norm_before_.has_value() || cfg_.ln_after != norm_after_.has_value())
             throw config_error("adapter: ln_before / ln_after do not match the LayerNorms given");
         if ((norm_before_ && norm_before_->size() != H) || (norm_after_ && norm_after_->size() != H))
