@@ -32,6 +32,30 @@ static void BM_attention(benchmark::State& state) {
 }
 BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// Adaptive span (distance variant, ramp 16) with every head's span z: keys outside R + z are not computed, so
+// the time should follow the keys_computed counter (span 0 = plain attention for comparison). The counter
+// keys_fraction is keys computed / S² per head.
+static void BM_span_attention(benchmark::State& state) {
+    const std::size_t S = std::size_t(state.range(0)), heads = 12, d = 64, H = heads * d;
+    const double z = double(state.range(1));
+    const auto qkv = random_vector(S * 3 * H, 1);
+    std::vector<float> ctx(S * H);
+    const kernels::attention_shape shape{1, S, heads, d};
+    const kernels::attention_span span{kernels::span_variant::distance, 16.0, std::vector<double>(heads, z), 0};
+    kernels::attention_stats stats;
+    kernels::attention(shape, qkv.data(), 3 * H, nullptr, ctx.data(), H, 1, z > 0 ? &span : nullptr, &stats);
+    for (auto _ : state) {
+        kernels::attention(shape, qkv.data(), 3 * H, nullptr, ctx.data(), H, 1, z > 0 ? &span : nullptr);
+        benchmark::DoNotOptimize(ctx.data());
+    }
+    state.counters["keys_fraction"] = double(stats.keys_computed) / double(heads * S * S);
+}
+BENCHMARK(BM_span_attention)
+    ->ArgsProduct({{128, 384}, {0, 8, 32, 64, 128, 512}})
+    ->ArgNames({"seq", "span"})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 static void BM_layer_norm(benchmark::State& state) {
     const std::size_t rows = std::size_t(state.range(0)), n = 768;
     auto x = random_vector(rows * n, 2);

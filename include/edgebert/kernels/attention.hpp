@@ -61,13 +61,31 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
 
 namespace detail {
 
+/// p[j] *= m[j] for j < n; returns Σ p (SIMD partial sums: a scalar running sum would serialise on its latency).
+inline float multiply_and_sum(float* p, const float* m, std::size_t n) noexcept {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    batch acc(0.f);
+    std::size_t j = 0;
+    for (; j + W <= n; j += W) {
+        const batch x = batch::load_unaligned(p + j) * batch::load_unaligned(m + j);
+        x.store_unaligned(p + j);
+        acc += x;
+    }
+    float total = xsimd::hadd(acc);
+    for (; j < n; ++j) total += p[j] *= m[j];
+    return total;
+}
+
 /// Context rows [i0, i1) of one (sequence, head) with an adaptive span: scores only for the keys inside the
 /// block's nonzero window, softmax there, mask, renormalise, then P·V over the window.
 inline void span_attention_block(const attention_span& span, std::size_t head, std::size_t i0, std::size_t i1,
                                  std::size_t keys, std::size_t seq, bool any_kept, const std::uint8_t* kb,
                                  const float* q, const float* k, const float* v, std::size_t ldqkv, std::size_t d,
                                  float scale, float* ctx, std::size_t ldctx, aligned_buffer<float>& scores,
-                                 attention_stats& stats) {
+                                 const float* table, const float* k_t, attention_stats& stats) {
+    // table: the head's mask by signed key distance + seq - 1 (distance variant) or by key position (absolute)
+    const bool by_distance = span.variant == span_variant::distance;
     std::size_t lo = keys, hi = 0;
     for (std::size_t i = i0; i < i1; ++i) {
         std::size_t l, h;
@@ -80,27 +98,44 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
     }
     const std::size_t rows = i1 - i0, w = hi - lo;
     scores.reserve_scratch(rows * w);
-    gemm_nt(rows, w, d, 1.f, q + i0 * ldqkv, ldqkv, k + lo * ldqkv, ldqkv, scores.data(), w);
+    // k_t: this head's keys transposed once ([d x keys]), so each block packs its window by contiguous copies
+    gemm_nn(rows, w, d, q + i0 * ldqkv, ldqkv, k_t + lo, keys, scores.data(), w);
+    // mask == 1 exactly on keys within `ones` of the query (distance) or from key `ones` on (absolute)
+    std::size_t ones_reach = 0, first_one = 0;
+    bool any_one = false;
+    if (by_distance) {
+        for (std::size_t x = 0; x < seq && table[seq - 1 + x] == 1.f; ++x) any_one = true, ones_reach = x;
+    } else {
+        first_one = seq;
+        while (first_one > 0 && table[first_one - 1] == 1.f) --first_one;
+    }
     for (std::size_t i = i0; i < i1; ++i) {
-        float* p = scores.data() + (i - i0) * w;
-        const std::uint8_t* kw = kb ? kb + lo : nullptr;
-        bool window_kept = !kw;
-        for (std::size_t j = 0; kw && j < w && !window_kept; ++j) window_kept = kw[j] != 0;
-        if (any_kept && !window_kept) {  // every key this query may see is padding
-            std::fill_n(p, w, 0.f);
+        float* row = scores.data() + (i - i0) * w;
+        std::size_t l, h;  // this query's own nonzero keys, inside the block's window
+        span.nonzero_keys(head, i, keys, seq, l, h);
+        if (l >= h) {
+            std::fill_n(row, w, 0.f);
             continue;
         }
-        softmax_row(p, w, kw, scale);  // no key kept in the whole sentence: uniform, as HF's float-min mask
-        bool all_one = true;
-        double total = 0;
-        for (std::size_t j = 0; j < w; ++j) {
-            const float m = span.mask(head, i, lo + j, seq);
-            all_one = all_one && m == 1.f;
-            total += double(p[j] *= m);
+        std::fill(row, row + (l - lo), 0.f);
+        std::fill(row + (h - lo), row + w, 0.f);
+        float* p = row + (l - lo);
+        const std::size_t n = h - l;
+        const std::uint8_t* kw = kb ? kb + l : nullptr;
+        bool window_kept = !kw;
+        for (std::size_t j = 0; kw && j < n && !window_kept; ++j) window_kept = kw[j] != 0;
+        if (any_kept && !window_kept) {  // every key this query may see is padding
+            std::fill_n(p, n, 0.f);
+            continue;
         }
-        if (all_one) continue;  // nothing masked: plain attention, no renormalisation
-        const float inv = float(1.0 / (total + 1e-8));
-        for (std::size_t j = 0; j < w; ++j) p[j] *= inv;
+        softmax_row(p, n, kw, scale);  // no key kept in the whole sentence: uniform, as HF's float-min mask
+        const bool all_one = by_distance ? any_one && i - std::min(i, ones_reach) <= l && h <= i + ones_reach + 1
+                                         : l >= first_one;
+        if (all_one) continue;  // nothing masked: plain attention over these keys, no renormalisation
+        // distance: the table is symmetric around seq - 1 (key - i + seq - 1), so a row's mask is contiguous
+        const float* m = by_distance ? table + (seq - 1 - i) + l : table + l;
+        const float inv = 1.f / (multiply_and_sum(p, m, n) + 1e-8f);
+        for (std::size_t j = 0; j < n; ++j) p[j] *= inv;
     }
     gemm_nn(rows, d, w, scores.data(), w, v + lo * ldqkv, ldqkv, ctx + i0 * ldctx, ldctx);
 }
@@ -133,15 +168,41 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
         const float* k = q + H;
         const float* v = q + 2 * H;
         float* out = ctx + b * S * ldctx + h * d;
-        if (span) {
+        thread_local aligned_buffer<float> table;
+        bool spanned = span != nullptr;
+        if (span) {  // the head's mask as a table; a mask of ones on every reachable key is plain attention
+            const bool by_distance = span->variant == span_variant::distance;
+            table.reserve_scratch(2 * S);
+            float* t = table.data();
+            bool ones = true;
+            if (by_distance) {  // t[S - 1 + δ] = mask at key distance |δ|, δ in (-S, S)
+                for (std::size_t x = 0; x < S; ++x) {
+                    t[S - 1 + x] = t[S - 1 - x] = span->mask(h, x, 0, S);
+                    ones = ones && t[S - 1 + x] == 1.f;
+                }
+            } else {  // t[j] = mask of key j
+                for (std::size_t x = 0; x < S; ++x) {
+                    t[x] = span->mask(h, 0, x, S);
+                    ones = ones && (t[x] == 1.f || x >= keys);
+                }
+            }
+            spanned = !ones;
+        }
+        if (spanned) {
             bool any_kept = !kb;
             for (std::size_t j = 0; kb && j < S && !any_kept; ++j) any_kept = kb[j] != 0;
             // Blocks of queries share one key window: the band of the distance variant stays narrow.
             const std::size_t block = span->variant == span_variant::distance ? 32 : S;
+            thread_local aligned_buffer<float> k_t;
+            k_t.reserve_scratch(d * keys);
+            for (std::size_t j0 = 0; j0 < keys; j0 += 16)  // 16 x 16 tiles keep both sides in L1
+                for (std::size_t t0 = 0; t0 < d; t0 += 16)
+                    for (std::size_t j = j0; j < std::min(keys, j0 + 16); ++j)
+                        for (std::size_t t = t0; t < std::min(d, t0 + 16); ++t) k_t.data()[t * keys + j] = k[j * ldqkv + t];
             attention_stats st;
             for (std::size_t i0 = 0; i0 < S; i0 += block)
                 detail::span_attention_block(*span, h, i0, std::min(S, i0 + block), keys, S, any_kept, kb, q, k, v,
-                                             ldqkv, d, scale, out, ldctx, scores, st);
+                                             ldqkv, d, scale, out, ldctx, scores, table.data(), k_t.data(), st);
             st.heads_computed = st.keys_computed > 0;
             if (stats) per_job[std::size_t(job)] = st;
             continue;

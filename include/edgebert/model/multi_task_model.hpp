@@ -52,7 +52,7 @@ public:
         const const_matrix& w = backbone_->encoder().embeddings().word();
         std::size_t nz = 0;
         for (std::size_t i = 0; i < w.rows() * w.cols(); ++i) nz += w.data()[i] != 0.f;
-        embedding_density_ = w.rows() * w.cols() ? double(nz) / double(w.rows() * w.cols()) : 1.0;
+        embedding_density_ = w.rows() * w.cols() != 0 ? double(nz) / double(w.rows() * w.cols()) : 1.0;
     }
 
     /// A HuggingFace folder as the backbone, plus every sub-folder of `folder`/tasks as a task.
