@@ -81,7 +81,7 @@ inline float multiply_and_sum(float* p, const float* m, std::size_t n) noexcept 
 /// block's nonzero window, softmax there, mask, renormalise, then P·V over the window.
 inline void span_attention_block(const attention_span& span, std::size_t head, std::size_t i0, std::size_t i1,
                                  std::size_t keys, std::size_t seq, bool any_kept, const std::uint8_t* kb,
-                                 const float* q, const float* k, const float* v, std::size_t ldqkv, std::size_t d,
+                                 const float* q, const float* v, std::size_t ldqkv, std::size_t d,
                                  float scale, float* ctx, std::size_t ldctx, aligned_buffer<float>& scores,
                                  const float* table, const float* k_t, attention_stats& stats) {
     // table: the head's mask by signed key distance + seq - 1 (distance variant) or by key position (absolute)
@@ -201,7 +201,7 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
                         for (std::size_t t = t0; t < std::min(d, t0 + 16); ++t) k_t.data()[t * keys + j] = k[j * ldqkv + t];
             attention_stats st;
             for (std::size_t i0 = 0; i0 < S; i0 += block)
-                detail::span_attention_block(*span, h, i0, std::min(S, i0 + block), keys, S, any_kept, kb, q, k, v,
+                detail::span_attention_block(*span, h, i0, std::min(S, i0 + block), keys, S, any_kept, kb, q, v,
                                              ldqkv, d, scale, out, ldctx, scores, table.data(), k_t.data(), st);
             st.heads_computed = st.keys_computed > 0;
             if (stats) per_job[std::size_t(job)] = st;
