@@ -23,7 +23,6 @@ expect "bench help"         0 "median_ms"                         -- "$bin" benc
 expect "run without model"  2 "missing required option '--model'" -- "$bin" run --input a.json --out o
 expect "unknown option"     2 "unknown option '--modle'"          -- "$bin" run --modle x
 expect "bad thread count"   2 "expects an integer, got 'two'"     -- "$bin" run --model m --input i --out o --threads two
-expect "adapter missing"    1 "does not exist"                    -- "$bin" run --model m --input i --out o --adapter a
 expect "bad exit policy"    2 "unknown --exit"                    -- "$bin" run --model m --input i --out o --exit soon
 expect "missing model"      1 "does not exist"                    -- "$bin" run --model /nonexistent/m --input i --out o
 expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
@@ -71,6 +70,20 @@ print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
 import json; e = json.load(open('o7/exit.json')); print(e['layers_run'], e['sentences'][0]['exit_layer'], len(e['sentences'][1]['entropies']))"
   expect "fixed exit"         0 "1 [1, 1] 1"                       -- sh -c "'$bin' run --model ramps --input in.json --out o8 --exit fixed:1 > /dev/null && '$py' -c \"
 import json; e = json.load(open('o8/exit.json')); print(e['layers_run'], [s['exit_layer'] for s in e['sentences']], len(e['sentences'][0]['entropies']))\""
+  # tasks: AdapterHub adapters with heads, off-ramps and a policy in task.json
+  "$py" "$here/../parity/make_adapter.py" --model ramps --out sst2 --name sst2 --preset houlsby --head 2 --highway --exit entropy:0.6
+  "$py" "$here/../parity/make_adapter.py" --model ramps --out lang --name lang --preset pfeiffer --head 1 --labels 4
+  expect "adapter run"        0 '"task":"sst2"'                     -- "$bin" run --model ramps --input in.json --out o9 --adapter sst2
+  expect "task policy"        0 '"policy": "task"'                 -- sh -c "'$bin' run --model ramps --input in.json --out o10 --adapter sst2 > /dev/null && cat o10/exit.json"
+  expect "two adapters"       2 "pick one with --task"              -- "$bin" run --model ramps --input in.json --out o11 --adapter sst2 --adapter lang
+  expect "pick a task"        0 "(2, 4)"                            -- sh -c "'$bin' run --model ramps --input in.json --out o12 --adapter sst2 --adapter lang --task lang > /dev/null && '$py' -c \"import numpy as np; print(np.load('o12/logits.npy').shape)\""
+  expect "unknown task"       1 "no task 'nli' (tasks: lang, sst2)" -- "$bin" run --model ramps --input in.json --out o13 --adapter sst2 --adapter lang --task nli
+  expect "adapter missing"    1 "task folder 'nowhere' does not exist" -- "$bin" run --model ramps --input in.json --out o14 --adapter nowhere
+  expect "no ramps for exit"  1 "task 'lang' has none"              -- "$bin" run --model ramps --input in.json --out o15 --adapter lang --exit entropy:0.3
+  expect "patience exit"      0 '"command":"run"'                   -- "$bin" run --model ramps --input in.json --out o16 --adapter sst2 --exit patience:1
+  expect "bad patience"       2 "non-negative integer"              -- "$bin" run --model ramps --input in.json --out o17 --adapter sst2 --exit patience:x
+  mkdir -p tasks_model && cp ramps/* tasks_model/ && mkdir -p tasks_model/tasks && cp -r sst2 lang tasks_model/tasks/
+  expect "tasks folder"       0 '"task":"lang"'                     -- "$bin" run --model tasks_model --input in.json --out o18 --task lang
 else
   echo "note: python3-numpy not installed; skipping the checks that need a generated model"
 fi
