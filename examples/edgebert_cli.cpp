@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
+#include "cli/cmd_quantize.hpp"
 
 namespace {
 
@@ -34,6 +35,7 @@ commands:
   run     run a model on token ids; write logits.npy, pooler_output.npy, hidden_states.npy, exit.json
   bench   time the model on synthetic ids; print one JSON line
   exits   evaluate an exit policy on recorded off-ramp entropies; print mean exit layer and histogram
+  quantize encode a float32 .npy array in a number format (AdaptivFloat, FP8, fp16, bf16) and decode it back
   version print the library version
 )";
 
@@ -325,6 +327,7 @@ int main(int argc, char** argv) {
         if (cmd == "run") return cmd_run(argc, argv);
         if (cmd == "bench") return cmd_bench(argc, argv);
         if (cmd == "exits") return cmd_exits(argc, argv);
+        if (cmd == "quantize") return edgebert_cli::cmd_quantize(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
             return 0;

@@ -39,3 +39,6 @@
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
 #include "nn/off_ramp.hpp"
+#include "numeric/adaptivfloat.hpp"
+#include "numeric/format.hpp"
+#include "numeric/fp8.hpp"

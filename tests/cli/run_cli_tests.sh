@@ -84,6 +84,15 @@ import json; e = json.load(open('o8/exit.json')); print(e['layers_run'], [s['exi
   expect "bad patience"       2 "non-negative integer"              -- "$bin" run --model ramps --input in.json --out o17 --adapter sst2 --exit patience:x
   mkdir -p tasks_model && cp ramps/* tasks_model/ && mkdir -p tasks_model/tasks && cp -r sst2 lang tasks_model/tasks/
   expect "tasks folder"       0 '"task":"lang"'                     -- "$bin" run --model tasks_model --input in.json --out o18 --task lang
+  # quantize: every format name of DESIGN.md §8 on a real array, and the errors
+  "$py" -c "import numpy as np; np.save('w.npy', (np.arange(-60, 60, dtype=np.float32) / 7.0).reshape(8, 15))"
+  for f in af8 af8e4 af6e2 af8e3-2022 af8-hw e4m3 e5m2 fp16 bf16; do
+    expect "quantize $f"      0 '"max_abs_error"'                   -- "$bin" quantize --format $f --input w.npy --out q_$f.npy
+  done
+  expect "quantize shape"     0 "(8, 15) True"                      -- "$py" -c "
+import numpy as np; q = np.load('q_af8.npy'); w = np.load('w.npy'); print(q.shape, bool(np.abs(q - w).max() < 0.3))"
+  expect "quantize format"    1 "'af9e9' is not supported"          -- "$bin" quantize --format af9e9 --input w.npy --out q.npy
+  expect "quantize no file"   1 "nothing.npy"                       -- "$bin" quantize --format e4m3 --input nothing.npy --out q.npy
 else
   echo "note: python3-numpy not installed; skipping the checks that need a generated model"
 fi
