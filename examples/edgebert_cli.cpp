@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
+#include "cli/cmd_compress.hpp"
 #include "cli/cmd_quantize.hpp"
 
 namespace {
@@ -35,6 +36,7 @@ commands:
   run     run a model on token ids; write logits.npy, pooler_output.npy, hidden_states.npy, exit.json
   bench   time the model on synthetic ids; print one JSON line
   exits   evaluate an exit policy on recorded off-ramp entropies; print mean exit layer and histogram
+  compress prune and quantize a model into a compressed model (AdaptivFloat / FP8 codes, bit masks)
   quantize encode a float32 .npy array in a number format (AdaptivFloat, FP8, fp16, bf16) and decode it back
   version print the library version
 )";
@@ -42,7 +44,8 @@ commands:
 const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N] [--exit POLICY]
                     [--adapter DIR]... [--task NAME]
 
-  --model PATH    HuggingFace folder (config.json + model.safetensors)
+  --model PATH    HuggingFace folder (config.json + model.safetensors), or a compressed model
+                  (`edgebert compress` output folder or its model.safetensors)
   --input FILE    {"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]]}
                   (attention_mask and token_type_ids optional; rows padded to one length)
   --out DIR       created if missing; receives
@@ -135,9 +138,8 @@ int cmd_run(int argc, char** argv) {
     std::string task_name;
     if (a.has("adapter") || a.has("task")) {
         if (a.has("adapter")) {
-            edgebert::io::hf_checkpoint ckpt = edgebert::io::hf_checkpoint::open(model_path);
-            auto source = std::make_shared<edgebert::io::safetensors_source>(ckpt.weights);
-            multi.emplace(edgebert::model::albert_model::from_source(ckpt.config, *source), source);
+            const auto w = edgebert::model::albert_model::open_weights(model_path);
+            multi.emplace(edgebert::model::albert_model::from_source(w.config, *w.weights), w.weights);
             for (const std::string& dir : a.all("adapter")) multi->add_task_folder(dir);
         } else {
             multi.emplace(edgebert::model::multi_task_model::load(model_path));
@@ -328,6 +330,7 @@ int main(int argc, char** argv) {
         if (cmd == "bench") return cmd_bench(argc, argv);
         if (cmd == "exits") return cmd_exits(argc, argv);
         if (cmd == "quantize") return edgebert_cli::cmd_quantize(argc, argv);
+        if (cmd == "compress") return edgebert_cli::cmd_compress(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
             return 0;

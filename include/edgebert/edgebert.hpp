@@ -16,6 +16,7 @@
 #include "exit/predictor.hpp"
 #include "io/hf_checkpoint.hpp"
 #include "io/adapterhub.hpp"
+#include "io/compressed_model.hpp"
 #include "io/input_json.hpp"
 #include "io/npy.hpp"
 #include "io/safetensors.hpp"

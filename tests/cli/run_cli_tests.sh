@@ -93,6 +93,15 @@ import json; e = json.load(open('o8/exit.json')); print(e['layers_run'], [s['exi
 import numpy as np; q = np.load('q_af8.npy'); w = np.load('w.npy'); print(q.shape, bool(np.abs(q - w).max() < 0.3))"
   expect "quantize format"    1 "'af9e9' is not supported"          -- "$bin" quantize --format af9e9 --input w.npy --out q.npy
   expect "quantize no file"   1 "nothing.npy"                       -- "$bin" quantize --format e4m3 --input nothing.npy --out q.npy
+  # compress: a compressed folder runs, bench takes it, golden outputs reproduce
+  expect "compress"           0 '"ratio"'                           -- "$bin" compress --model ramps --out small --sparsity 0.5 --embedding-sparsity 0.6
+  expect "run compressed"     0 '"command":"run"'                   -- "$bin" run --model small --input in.json --out o19
+  expect "bench compressed"   0 '"median_ms"'                       -- "$bin" bench --model small/model.safetensors --seq-len 8 --iters 2 --warmup 0
+  expect "compress format"    1 "unknown number format 'af'"        -- "$bin" compress --model ramps --out small2 --format af
+  expect "compress sparsity"  2 "--sparsity must be a number in [0, 1)" -- "$bin" compress --model ramps --out small2 --sparsity 1.5
+  expect "compress block"     2 "--block"                           -- "$bin" compress --model ramps --out small2 --block 4x4
+  head -c 300 small/model.safetensors > cut.safetensors
+  expect "truncated compressed" 1 "cut.safetensors"                 -- "$bin" run --model cut.safetensors --input in.json --out o20
 else
   echo "note: python3-numpy not installed; skipping the checks that need a generated model"
 fi

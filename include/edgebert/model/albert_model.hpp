@@ -11,10 +11,12 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <sys/stat.h>
 #include <variant>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../io/compressed_model.hpp"
 #include "../io/hf_checkpoint.hpp"
 #include "../io/weight_source.hpp"
 #include "../exit/logit_policy.hpp"
@@ -63,10 +65,50 @@ class albert_model {
 public:
     albert_model() = default;
 
-    /// Load a HuggingFace folder (config.json + model.safetensors).
-    static albert_model load(const std::string& folder) {
-        io::hf_checkpoint ckpt = io::hf_checkpoint::open(folder);
-        return from_source(ckpt.config, io::safetensors_source(ckpt.weights));
+    /// Load a HuggingFace folder (config.json + model.safetensors), or a compressed model (a file written by
+    /// `edgebert compress`, or a folder whose model.safetensors is one; verify_golden: check its stored
+    /// golden outputs, format_error if they differ or are missing).
+    static albert_model load(const std::string& path, bool verify_golden = false) {
+        const model_weights w = open_weights(path);
+        albert_model m = from_source(w.config, *w.weights);
+        if (verify_golden) {
+            if (!w.compressed) throw format_error("'" + path + "' is not a compressed model: it has no golden outputs to check");
+            w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
+        }
+        return m;
+    }
+
+    /// A checkpoint's config and tensors (decoded to fp32 for a compressed model), kept alive together.
+    struct model_weights {
+        albert_config config;
+        std::shared_ptr<const io::weight_source> weights;
+        std::shared_ptr<const io::compressed_model> compressed;  ///< set for a compressed model
+    };
+    static model_weights open_weights(const std::string& path) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) throw io_error("model '" + path + "' does not exist");
+        const bool folder = S_ISDIR(st.st_mode);
+        const std::string file = folder ? path + "/model.safetensors" : path;
+        if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            io::compressed_model::is_compressed(io::safetensors_file(file))) {
+            auto c = std::make_shared<const io::compressed_model>(io::compressed_model::open(file));
+            return {c->config(), c->shared_weights(), c};
+        }
+        if (!folder)
+            throw io_error("'" + path + "' is neither a model folder (config.json + model.safetensors) nor a compressed model");
+        io::hf_checkpoint ckpt = io::hf_checkpoint::open(path);
+        return {ckpt.config, std::make_shared<io::safetensors_source>(ckpt.weights), nullptr};
+    }
+
+    /// Final logits of each sentence run alone (no padding): golden checks and tests.
+    std::vector<std::vector<float>> sentence_logits(const std::vector<std::vector<std::int64_t>>& ids, int threads = 1) const {
+        std::vector<std::vector<float>> out;
+        for (const auto& s : ids) {
+            run_options o;
+            o.threads = threads;
+            out.push_back(forward(token_batch::from_rows({s}), o).logits);
+        }
+        return out;
     }
 
     /// Build from a config and any tensor source with HuggingFace names. Every tensor the model needs

@@ -57,9 +57,8 @@ public:
 
     /// A HuggingFace folder as the backbone, plus every sub-folder of `folder`/tasks as a task.
     static multi_task_model load(const std::string& folder) {
-        io::hf_checkpoint ckpt = io::hf_checkpoint::open(folder);
-        auto source = std::make_shared<io::safetensors_source>(ckpt.weights);
-        multi_task_model m(albert_model::from_source(ckpt.config, *source), source);
+        const albert_model::model_weights w = albert_model::open_weights(folder);
+        multi_task_model m(albert_model::from_source(w.config, *w.weights), w.weights);
         const std::string tasks = folder + "/tasks";
         if (DIR* d = ::opendir(tasks.c_str())) {
             std::vector<std::string> names;
