@@ -179,7 +179,7 @@ int cmd_run(int argc, char** argv) {
                                                                                 r.num_labels);
         sentences.push_back(s);
     }
-    nlohmann::json exit_info{{"policy", a.get("exit", multi ? "task" : "none")},
+    nlohmann::json exit_info{{"policy", edgebert::exit::describe(opt.exit)},
                              {"num_layers", r.num_layers},
                              {"layers_run", r.layers_run},
                              {"sentences", sentences}};

@@ -74,7 +74,7 @@ import json; e = json.load(open('o8/exit.json')); print(e['layers_run'], [s['exi
   "$py" "$here/../parity/make_adapter.py" --model ramps --out sst2 --name sst2 --preset houlsby --head 2 --highway --exit entropy:0.6
   "$py" "$here/../parity/make_adapter.py" --model ramps --out lang --name lang --preset pfeiffer --head 1 --labels 4
   expect "adapter run"        0 '"task":"sst2"'                     -- "$bin" run --model ramps --input in.json --out o9 --adapter sst2
-  expect "task policy"        0 '"policy": "task"'                 -- sh -c "'$bin' run --model ramps --input in.json --out o10 --adapter sst2 > /dev/null && cat o10/exit.json"
+  expect "task policy"        0 '"policy": "entropy:0.6"'                 -- sh -c "'$bin' run --model ramps --input in.json --out o10 --adapter sst2 > /dev/null && cat o10/exit.json"
   expect "two adapters"       2 "pick one with --task"              -- "$bin" run --model ramps --input in.json --out o11 --adapter sst2 --adapter lang
   expect "pick a task"        0 "(2, 4)"                            -- sh -c "'$bin' run --model ramps --input in.json --out o12 --adapter sst2 --adapter lang --task lang > /dev/null && '$py' -c \"import numpy as np; print(np.load('o12/logits.npy').shape)\""
   expect "unknown task"       1 "no task 'nli' (tasks: lang, sst2)" -- "$bin" run --model ramps --input in.json --out o13 --adapter sst2 --adapter lang --task nli

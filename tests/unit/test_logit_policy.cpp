@@ -64,3 +64,8 @@ TEST_CASE("policies parse from text and only entropy ones replay on traces", "[e
     CHECK_THROWS_WITH(to_trace_policy(parse_exit_policy("patience:1")), Catch::Contains("logits"));
     CHECK(std::holds_alternative<entropy_threshold>(to_trace_policy(parse_exit_policy("entropy:0.1"))));
 }
+
+TEST_CASE("policies describe themselves in their text form", "[exit]") {
+    for (const char* spec : {"none", "fixed:3", "entropy:0.25", "entropy:0.1,0.2", "maxprob:0.9", "patience:2"})
+        CHECK(describe(parse_exit_policy(spec)) == spec);
+}

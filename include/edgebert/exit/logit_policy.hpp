@@ -151,4 +151,31 @@ inline exit_policy parse_exit_policy(const std::string& spec, const std::string&
     throw config_error("unknown exit policy \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T, maxprob:P, patience:K)");
 }
 
+/// The text form parse_exit_policy reads (predictor:T with its modes in parentheses).
+inline std::string describe(const exit_policy& p) {
+    auto number = [](double x) {
+        std::string s = std::to_string(x);
+        while (s.size() > 1 && s.back() == '0') s.pop_back();
+        if (!s.empty() && s.back() == '.') s.pop_back();
+        return s;
+    };
+    return std::visit(
+        [&](const auto& q) -> std::string {
+            using Q = std::decay_t<decltype(q)>;
+            if constexpr (std::is_same_v<Q, no_exit>) return "none";
+            else if constexpr (std::is_same_v<Q, fixed_depth>) return "fixed:" + std::to_string(q.depth);
+            else if constexpr (std::is_same_v<Q, max_probability>) return "maxprob:" + number(q.threshold);
+            else if constexpr (std::is_same_v<Q, patience>) return "patience:" + std::to_string(q.count);
+            else if constexpr (std::is_same_v<Q, predictor_policy>)
+                return "predictor:" + number(q.threshold) + " (" + (q.extra_layer ? "extra-layer" : "forced") +
+                       (q.early_exit_before ? ", ee-before" : ", no-ee-before") + ")";
+            else {
+                std::string s = "entropy:";
+                for (std::size_t i = 0; i < q.thresholds.size(); ++i) s += (i ? "," : "") + number(q.thresholds[i]);
+                return s;
+            }
+        },
+        p);
+}
+
 }  // namespace edgebert::exit
