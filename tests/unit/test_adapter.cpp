@@ -7,17 +7,11 @@
 #include <edgebert/nn/adapter.hpp>
 
 #include "support/albert_test_util.hpp"
+#include "support/test_random.hpp"
 
 using namespace edgebert;
 
 namespace {
-std::vector<float> randoms(std::size_t n, unsigned seed, float scale, float mean = 0.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = mean + scale * nd(rng);
-    return v;
-}
 
 struct adapter_weights {
     std::size_t H, m;
@@ -25,10 +19,10 @@ struct adapter_weights {
 };
 
 adapter_weights make_weights(std::size_t H, std::size_t m, unsigned seed, float up_scale, std::size_t scaling_n) {
-    adapter_weights w{H, m, randoms(m * H, seed, 0.3f), randoms(m, seed + 1, 0.1f), randoms(H * m, seed + 2, up_scale),
-                      randoms(H, seed + 3, up_scale), randoms(scaling_n, seed + 4, 0.3f, 1.f),
-                      randoms(H, seed + 5, 0.1f, 1.f), randoms(H, seed + 6, 0.1f), randoms(H, seed + 7, 0.1f, 1.f),
-                      randoms(H, seed + 8, 0.1f)};
+    adapter_weights w{H, m, test_util::normal_values(m * H, seed, 0.3f), test_util::normal_values(m, seed + 1, 0.1f), test_util::normal_values(H * m, seed + 2, up_scale),
+                      test_util::normal_values(H, seed + 3, up_scale), test_util::normal_values(scaling_n, seed + 4, 0.3f, 1.f),
+                      test_util::normal_values(H, seed + 5, 0.1f, 1.f), test_util::normal_values(H, seed + 6, 0.1f), test_util::normal_values(H, seed + 7, 0.1f, 1.f),
+                      test_util::normal_values(H, seed + 8, 0.1f)};
     return w;
 }
 
@@ -95,8 +89,8 @@ std::vector<double> reference_apply(const nn::bottleneck_config& c, const adapte
 
 TEST_CASE("adapter algebra matches AdapterHub's equations in every configuration", "[adapter]") {
     const std::size_t H = 19, m = 5, rows = 7;
-    const auto h = randoms(rows * H, 1, 1.f), t = randoms(rows * H, 2, 1.f);
-    const auto lg = randoms(H, 3, 0.1f, 1.f), lb = randoms(H, 4, 0.1f);
+    const auto h = test_util::normal_values(rows * H, 1, 1.f), t = test_util::normal_values(rows * H, 2, 1.f);
+    const auto lg = test_util::normal_values(H, 3, 0.1f, 1.f), lb = test_util::normal_values(H, 4, 0.1f);
     const nn::layer_norm ln(lg.data(), lb.data(), H, 1e-12f);
     int cases = 0;
     for (bool ln_before_orig : {false, true})

@@ -10,6 +10,8 @@
 #include <edgebert/io/dtype.hpp>
 #include <edgebert/numeric/format.hpp>
 
+#include "support/test_random.hpp"
+
 using namespace edgebert;
 using namespace edgebert::numeric;
 
@@ -17,19 +19,7 @@ namespace {
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 
-struct rng {
-    std::uint64_t s;
-    explicit rng(std::uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    std::uint32_t next() {
-        s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-        return std::uint32_t((s * 0x2545F4914F6CDD1Dull) >> 32);
-    }
-    float normal(double scale) {
-        double t = 0;
-        for (int i = 0; i < 6; ++i) t += (next() + 0.5) / 4294967296.0;
-        return float((t - 3.0) * std::sqrt(2.0) * scale);
-    }
-};
+using test_util::rng;
 
 bool same_bits(float a, float b) {
     std::uint32_t x, y;

@@ -9,6 +9,8 @@
 #include <edgebert/io/dtype.hpp>
 #include <edgebert/numeric/fp8.hpp>
 
+#include "support/test_random.hpp"
+
 using namespace edgebert;
 using namespace edgebert::numeric;
 
@@ -17,14 +19,7 @@ constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 constexpr fp8_overflow sat = fp8_overflow::saturate, nosat = fp8_overflow::non_saturating;
 
-struct rng {
-    std::uint64_t s;
-    explicit rng(std::uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    std::uint32_t next() {
-        s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-        return std::uint32_t((s * 0x2545F4914F6CDD1Dull) >> 32);
-    }
-};
+using test_util::rng;
 
 bool same_bits(float a, float b) {
     std::uint32_t x, y;

@@ -7,19 +7,13 @@
 #include <edgebert/model/multi_task_model.hpp>
 
 #include "support/albert_test_util.hpp"
+#include "support/test_random.hpp"
 
 using namespace edgebert;
 
 namespace {
-std::vector<float> randoms(std::size_t n, unsigned seed, float scale, float mean = 0.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = mean + scale * nd(rng);
-    return v;
-}
 nn::linear random_linear(std::size_t out, std::size_t in, unsigned seed, float scale = 0.3f) {
-    const auto w = randoms(out * in, seed, scale), b = randoms(out, seed + 1, 0.1f);
+    const auto w = test_util::normal_values(out * in, seed, scale), b = test_util::normal_values(out, seed + 1, 0.1f);
     return nn::linear(w.data(), out, in, b.data());
 }
 nn::bottleneck_adapter random_adapter(const nn::bottleneck_config& c, std::size_t H, std::size_t m, unsigned seed) {
@@ -70,7 +64,7 @@ model::multi_task_model three_tasks(const model::albert_config& cfg) {
         model::task t;
         t.name = "plain";
         t.encoder.layers.resize(modules);
-        const auto g = randoms(H, 800, 0.1f, 1.f), b = randoms(H, 801, 0.1f);
+        const auto g = test_util::normal_values(H, 800, 0.1f, 1.f), b = test_util::normal_values(H, 801, 0.1f);
         t.encoder.layers[0].full_layer_norm = nn::layer_norm(g.data(), b.data(), H, cfg.layer_norm_eps);
         mt.add_task(std::move(t));
     }

@@ -7,6 +7,7 @@
 #include <edgebert/model/multi_task_model.hpp>
 
 #include "support/albert_test_util.hpp"
+#include "support/test_random.hpp"
 #include "support/temp_path.hpp"
 
 using namespace edgebert;
@@ -15,18 +16,11 @@ using nlohmann::json;
 namespace {
 using tensor_map = std::map<std::string, io::memory_source::tensor>;
 
-std::vector<float> randoms(std::size_t n, unsigned seed, float scale, float mean = 0.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = mean + scale * nd(rng);
-    return v;
-}
 void put(tensor_map& t, const std::string& name, std::vector<std::size_t> shape, unsigned seed, float scale = 0.3f,
          float mean = 0.f) {
     std::size_t n = 1;
     for (auto d : shape) n *= d;
-    t[name] = {std::move(shape), randoms(n, seed, scale, mean)};
+    t[name] = {std::move(shape), test_util::normal_values(n, seed, scale, mean)};
 }
 void write(const std::string& path, const tensor_map& t) {
     io::safetensors_writer w;
