@@ -1,0 +1,61 @@
+// The bundled model (models/albert-tiny-sst2-lang, trained by python/make_bundled_model.sh) against the
+// PyTorch reference outputs written with it: the same prediction on every dev sentence of both tasks with
+// early exit off, hence the same accuracy.
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <edgebert/model/multi_task_model.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace edgebert;
+
+namespace {
+const std::string model_dir = std::string(EDGEBERT_TEST_DATA_DIR) + "/../../models/albert-tiny-sst2-lang";
+
+struct outcome {
+    std::size_t sentences = 0, same_prediction = 0, correct = 0;
+    double worst_logit_diff = 0, exit_layers = 0;
+};
+
+outcome replay(const model::multi_task_model& mt, const std::string& task) {
+    std::ifstream in(model_dir + "/reference/" + task + "_dev.jsonl");
+    REQUIRE(in);
+    outcome o;
+    model::infer_options full;
+    full.exit = exit::no_exit{};
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto j = nlohmann::json::parse(line);
+        const auto ids = j.at("input_ids").get<std::vector<std::int64_t>>();
+        const auto want = j.at("logits").get<std::vector<float>>();
+        const auto r = mt.infer(task, ids, full);
+        REQUIRE(r.logits.size() == want.size());
+        for (std::size_t c = 0; c < want.size(); ++c) o.worst_logit_diff = std::max(o.worst_logit_diff, double(std::abs(r.logits[c] - want[c])));
+        o.same_prediction += r.label == j.at("pred").get<std::size_t>();
+        o.correct += r.label == j.at("gold").get<std::size_t>();
+        o.exit_layers += double(mt.infer(task, ids).exit_layer);  // the task's own policy
+        ++o.sentences;
+    }
+    return o;
+}
+}  // namespace
+
+TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bundled]") {
+    const auto mt = model::multi_task_model::load(model_dir);
+    REQUIRE(mt.task_names() == std::vector<std::string>{"lang", "sst2"});
+    const outcome sst2 = replay(mt, "sst2");
+    CHECK(sst2.sentences == 872);
+    CHECK(sst2.same_prediction == sst2.sentences);
+    CHECK(sst2.worst_logit_diff < 1e-4);
+    const double accuracy = double(sst2.correct) / double(sst2.sentences);
+    CHECK(accuracy == Approx(0.6995).margin(0.0006));  // the model card's PyTorch figure, 610 of 872
+    const outcome lang = replay(mt, "lang");
+    CHECK(lang.same_prediction == lang.sentences);
+    CHECK(lang.worst_logit_diff < 1e-4);
+    CHECK(double(lang.correct) / double(lang.sentences) > 0.99);
+    WARN("sst2 accuracy " << accuracy << ", mean exit layer " << sst2.exit_layers / double(sst2.sentences)
+                          << "; lang accuracy " << double(lang.correct) / double(lang.sentences) << ", mean exit layer "
+                          << lang.exit_layers / double(lang.sentences));
+}
