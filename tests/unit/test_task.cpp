@@ -188,3 +188,28 @@ TEST_CASE("bad task folders are refused with the culprit named", "[task]") {
         CHECK_THROWS_WITH(mt(), Catch::Contains("hidden_size 64"));
     }
 }
+
+TEST_CASE("pruning masks may be stored as bytes", "[task]") {
+    const auto cfg = test_util::odd_config();
+    const std::string dir = make_model(cfg, true), t = dir + "/tasks/sst2";
+    const auto as_float = model::multi_task_model::load(dir);
+    {  // rewrite the mask as U8
+        io::safetensors_file f(t + "/edgebert.safetensors");
+        io::safetensors_writer w;
+        for (const auto& ti : f.tensors()) {
+            std::vector<float> v = f.read_float(ti.name);
+            if (ti.name.find(".mask") == std::string::npos) {
+                w.add_f32(ti.name, ti.shape, v.data());
+                continue;
+            }
+            std::vector<std::uint8_t> bytes(v.begin(), v.end());
+            w.add(ti.name, io::dtype::U8, ti.shape, bytes.data(), bytes.size());
+        }
+        w.write(t + "/edgebert.safetensors.new");
+        std::rename((t + "/edgebert.safetensors.new").c_str(), (t + "/edgebert.safetensors").c_str());
+    }
+    const auto as_bytes = model::multi_task_model::load(dir);
+    model::infer_options all;
+    all.exit = exit::no_exit{};
+    CHECK(as_float.infer("sst2", {2, 9, 4, 3}, all).logits == as_bytes.infer("sst2", {2, 9, 4, 3}, all).logits);
+}

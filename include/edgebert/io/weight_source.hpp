@@ -123,6 +123,9 @@ public:
         return source_.values(name, rows, cols);
     }
 
+    /// Count a tensor as used when the caller reads it some other way (a mask stored as bytes, say).
+    void mark_used(const std::string& name) { used_.insert(name); }
+
     /// After binding: throw unexpected_tensor_error naming every tensor nobody took, except those
     /// `ignorable` accepts (returned, sorted, so callers can report them).
     std::vector<std::string> finish(const std::function<bool(const std::string&)>& ignorable) const {

@@ -99,6 +99,8 @@ public:
         return inner_.values(map_.at(name), rows, cols);
     }
     std::string describe() const override { return inner_.describe(); }
+    /// The name in the underlying source.
+    const std::string& original(const std::string& name) const { return map_.at(name); }
 
 private:
     const io::weight_source& inner_;
@@ -293,10 +295,28 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
                         const const_matrix w = bb.take(l + part + ".weight", {out, in});
                         const const_matrix b = bb.take(l + part + ".bias", {out});
                         std::vector<float> v(w.data(), w.data() + out * in);
-                        if (bind.has(l + part + ".weight.mask")) {
-                            const const_matrix m = bind.take(l + part + ".weight.mask", {out, in});
+                        const std::string mask_name = l + part + ".weight.mask";
+                        if (bind.has(mask_name)) {
+                            // masks come as F32 / F16 / BF16 0-1 values, or as U8 / BOOL bytes
+                            const io::tensor_info& mt = raw.file().at(src.original(mask_name));
+                            std::vector<float> bytes_as_float;
+                            const float* mv = nullptr;
+                            const_matrix m;
+                            if (mt.type == io::dtype::U8 || mt.type == io::dtype::BOOL) {
+                                if (mt.shape != std::vector<std::size_t>{out, in})
+                                    throw shape_error("tensor '" + mask_name + "' in " + file->path() + " has shape " +
+                                                      io::shape_to_string(mt.shape) + ", expected " +
+                                                      io::shape_to_string({out, in}));
+                                const auto* b = reinterpret_cast<const std::uint8_t*>(raw.file().data(mt));
+                                bytes_as_float.assign(b, b + out * in);
+                                bind.mark_used(mask_name);
+                                mv = bytes_as_float.data();
+                            } else {
+                                m = bind.take(mask_name, {out, in});
+                                mv = m.data();
+                            }
                             for (std::size_t k = 0; k < v.size(); ++k) {
-                                const float x = m.data()[k];
+                                const float x = mv[k];
                                 if (x != 0.f && x != 1.f)
                                     throw format_error(file->path() + ": mask '" + l + part + ".weight.mask' holds " +
                                                        std::to_string(x) + ", not 0 or 1");
