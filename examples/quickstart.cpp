@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Quick start: load an ALBERT checkpoint (or, with no argument, build a small ALBERT with seeded random
-// weights in memory — there is no bundled trained model yet), classify a padded batch of two
-// sequences and print the logits and the time taken.
+// weights in memory), classify a padded batch of two sequences and print the logits and the time taken.
+// The bundled trained model is shown by multitask_demo.
 //
 //   quickstart [HF_MODEL_FOLDER]
 
@@ -29,7 +29,7 @@ int main(int argc, char** argv) try {
 
     const auto& cfg = model.config();
     std::printf("%s: %zu layers (%zu groups x %zu inner), hidden %zu, %zu heads, %s\n",
-                argc > 1 ? argv[1] : "seeded random ALBERT (no bundled model yet)", cfg.num_hidden_layers,
+                argc > 1 ? argv[1] : "seeded random ALBERT", cfg.num_hidden_layers,
                 cfg.num_hidden_groups, cfg.inner_group_num, cfg.hidden_size, cfg.num_attention_heads,
                 cfg.hidden_act.c_str());
     for (std::size_t b = 0; b < out.batch; ++b) {
