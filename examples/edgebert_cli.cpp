@@ -21,6 +21,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cmd_compress.hpp"
+#include "cli/cmd_energy.hpp"
 #include "cli/cmd_quantize.hpp"
 
 namespace {
@@ -36,6 +37,7 @@ commands:
   run     run a model on token ids; write logits.npy, pooler_output.npy, hidden_states.npy, exit.json
   bench   time the model on synthetic ids; print one JSON line
   exits   evaluate an exit policy on recorded off-ramp entropies; print mean exit layer and histogram
+  energy  price inferences on EdgeBERT's 12 nm accelerator: all layers, early exit, predictor + DVFS
   compress prune and quantize a model into a compressed model (AdaptivFloat / FP8 codes, bit masks)
   quantize encode a float32 .npy array in a number format (AdaptivFloat, FP8, fp16, bf16) and decode it back
   version print the library version
@@ -331,6 +333,7 @@ int main(int argc, char** argv) {
         if (cmd == "exits") return cmd_exits(argc, argv);
         if (cmd == "quantize") return edgebert_cli::cmd_quantize(argc, argv);
         if (cmd == "compress") return edgebert_cli::cmd_compress(argc, argv);
+        if (cmd == "energy") return edgebert_cli::cmd_energy(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
             return 0;

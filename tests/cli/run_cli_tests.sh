@@ -43,6 +43,10 @@ expect "ragged traces"      1 "ragged.txt line 2 has 1 values"    -- "$bin" exit
 printf '0.0,0.1,0.1,0.1\n' > long_lut.csv
 expect "lut too deep"       1 "predicts up to layer 4"            -- "$bin" exits --traces traces.txt --policy predictor:0.2 --lut long_lut.csv
 
+expect "energy traces"      0 '"edgebert_dvfs"'                   -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 1000
+expect "energy target"      2 "--target-ms"                       -- "$bin" energy --traces traces.txt --policy entropy:0.2
+expect "energy bad hw"      1 "nothing.json"                      -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 10 --hw nothing.json
+
 if "$py" -c "import numpy" 2>/dev/null; then
   "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
   echo '{"input_ids": [[2, 9, 14, 3], [2, 5, 3, 0]], "attention_mask": [[1, 1, 1, 1], [1, 1, 1, 0]], "token_type_ids": [[0, 0, 1, 1], [0, 0, 0, 0]]}' > in.json

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// `edgebert energy`: price sentences on EdgeBERT's 12 nm accelerator model (include/edgebert/hw/) under
+// the three schemes of DESIGN.md §6 and print the report as JSON. Sentences come from recorded off-ramp
+// entropies (each priced as a dense ALBERT of --seq-len tokens, or sparse with --sparsity) or from a model
+// run (each sentence's own executed-work trace).
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <edgebert/exit/evaluate.hpp>
+#include <edgebert/exit/predictor.hpp>
+#include <edgebert/hw/energy_report.hpp>
+#include <edgebert/hw/hw_params.hpp>
+#include <edgebert/hw/trace_builder.hpp>
+#include <edgebert/io/input_json.hpp>
+#include <edgebert/model/multi_task_model.hpp>
+#include <nlohmann/json.hpp>
+
+#include "args.hpp"
+
+namespace edgebert_cli {
+
+inline const char* const energy_help = R"(usage: edgebert energy (--traces FILE | --model PATH --input FILE [--task NAME]) --target-ms X
+                       [--policy entropy:T|predictor:T] [--lut FILE.csv] [--mode LIST] [--ee-policy entropy:T]
+                       [--misprediction forced_exit|boost|stay] [--hw hw.json] [--seq-len S] [--labels C]
+                       [--sparsity S] [--embedding-sparsity S] [--per-sentence] [--print-hw]
+
+  Prices every sentence on the accelerator model three ways and prints one JSON object:
+    baselines.all_layers_nominal   every layer at the nominal voltage and clock
+    baselines.early_exit_nominal   early exit (--ee-policy) at nominal, no latency bound
+    baselines.edgebert_dvfs        --policy; after layer 1 the DVFS controller picks the lowest V/f point that
+                                   finishes the predicted layers within --target-ms
+  each with energy_uj_per_sentence (split into compute, memory, switching), latency_ms_mean/max,
+  deadline_misses (against --target-ms), mean_exit_layer and histogram; then the energy ratios and the
+  operating points chosen. Parameters and their sources: docs/hw.md.
+
+  --traces FILE       recorded off-ramp entropies, one sentence per line (EdgeBERT's dataset_sst2_eval.txt);
+                      each sentence is priced as an ALBERT-base of --seq-len tokens (default 128, EdgeBERT's padding)
+  --model PATH        a model folder with a task with off-ramps (tasks/NAME/); with --input FILE (token ids JSON,
+                      as `edgebert run`); each sentence's own trace (padding removed) is priced
+  --target-ms X       latency target per sentence in ms (inf for none)
+  --policy            entropy:T (no predictor: the controller plans for every layer) or predictor:T (needs --lut);
+                      default predictor:T with the task's table in model mode, otherwise required
+  --mode LIST         predictor modes (as `edgebert exits`): ee-before|no-ee-before, forced|extra-layer
+  --ee-policy         baseline (b)'s policy (default: entropy with the --policy threshold)
+  --misprediction     forced_exit (default: leave at the predicted layer), boost (no forced exit; back to nominal
+                      past the predicted layer) or stay (no forced exit; keep the chosen point)
+  --hw FILE           accelerator parameters (any subset of the keys --print-hw shows)
+  --sparsity S        fraction of zero encoder weights in synthesised traces (default 0)
+  --embedding-sparsity S  fraction of zero word-embedding entries in synthesised traces (default 0)
+  --labels C          classes of the synthesised off-ramps (default 2)
+  --per-sentence      also list every sentence
+  --print-hw          print the parameters in effect as JSON and exit
+)";
+
+namespace detail {
+inline double parse_positive(const std::string& s, const std::string& option, bool allow_inf, bool allow_zero = false) {
+    if (allow_inf && (s == "inf" || s == "infinity")) return std::numeric_limits<double>::infinity();
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < 0 || (!allow_zero && v == 0))
+        throw usage_error("option '--" + option + "' expects a " + (allow_zero ? "non-negative" : "positive") + " number, got '" + s + "'");
+    return v;
+}
+inline double parse_fraction(const args& a, const std::string& option) {
+    if (!a.has(option)) return 0.0;
+    const double v = parse_positive(a.get(option), option, false, true);
+    if (v >= 1) throw usage_error("option '--" + option + "' must be below 1, got " + a.get(option));
+    return v;
+}
+inline double threshold_of(const std::string& value, const std::string& option) {
+    edgebert::exit::entropy_threshold t;
+    try {
+        t = edgebert::exit::parse_entropy_threshold(value);
+    } catch (const edgebert::config_error& e) {
+        throw usage_error("--" + option + ": " + e.what());
+    }
+    if (t.thresholds.size() != 1) throw usage_error("--" + option + " takes one threshold");
+    return t.thresholds[0];
+}
+}  // namespace detail
+
+inline int cmd_energy(int argc, char** argv) {
+    namespace hw = edgebert::hw;
+    namespace ex = edgebert::exit;
+    const args a(argc, argv, 2,
+                 {"traces", "model", "input", "task", "target-ms", "hw", "policy", "lut", "mode", "ee-policy", "misprediction",
+                  "seq-len", "labels", "sparsity", "embedding-sparsity"},
+                 {"per-sentence", "print-hw"});
+    if (a.help()) {
+        std::cout << energy_help;
+        return 0;
+    }
+    const hw::hw_params params = a.has("hw") ? hw::hw_params::load(a.get("hw")) : hw::hw_params{};
+    if (a.has("print-hw")) {
+        std::cout << params.to_json().dump(2) << "\n";
+        return 0;
+    }
+    const bool from_traces = a.has("traces"), from_model = a.has("model");
+    if (from_traces == from_model) throw usage_error("give either --traces FILE or --model PATH --input FILE");
+    if (from_model && !a.has("input")) throw usage_error("--model needs --input FILE (token ids JSON)");
+    if (from_traces && (a.has("input") || a.has("task"))) throw usage_error("--input and --task go with --model, not --traces");
+    if (from_model && (a.has("seq-len") || a.has("sparsity") || a.has("embedding-sparsity") || a.has("labels")))
+        throw usage_error("--seq-len, --labels, --sparsity and --embedding-sparsity shape synthesised traces (--traces); a model run records its own");
+    hw::energy_options opt;
+    opt.target_ms = detail::parse_positive(a.get("target-ms"), "target-ms", true);
+    if (a.has("misprediction")) {
+        try {
+            opt.on_mispredict = hw::parse_misprediction(a.get("misprediction"));
+        } catch (const edgebert::config_error& e) {
+            throw usage_error(std::string("--misprediction: ") + e.what());
+        }
+    }
+
+    // Policies.
+    std::optional<edgebert::model::multi_task_model> model;
+    std::string task_name;
+    if (from_model) {
+        model.emplace(edgebert::model::multi_task_model::load(a.get("model")));
+        const auto names = model->task_names();
+        if (a.has("task")) task_name = a.get("task");
+        else if (names.size() == 1) task_name = names[0];
+        else throw usage_error(names.empty() ? "the model has no task (tasks/NAME/ with off-ramps) to run"
+                                             : "the model has several tasks; pick one with --task");
+    }
+    ex::trace_policy edgebert_policy;
+    double threshold = 0;
+    std::string policy_text;
+    if (a.has("policy")) {
+        policy_text = a.get("policy");
+        const auto colon = policy_text.find(':');
+        const std::string kind = policy_text.substr(0, colon), value = colon == std::string::npos ? "" : policy_text.substr(colon + 1);
+        threshold = detail::threshold_of(value, "policy");
+        if (kind == "entropy") {
+            ex::entropy_threshold t;
+            t.thresholds = {threshold};
+            edgebert_policy = t;
+        } else if (kind == "predictor") {
+            if (!a.has("lut")) throw usage_error("--policy predictor:T needs --lut FILE.csv");
+            ex::predictor_policy p;
+            p.lut = ex::exit_predictor::load_csv(a.get("lut"));
+            p.threshold = threshold;
+            try {
+                ex::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
+            } catch (const edgebert::config_error& e) {
+                throw usage_error(std::string("--mode: ") + e.what());
+            }
+            edgebert_policy = p;
+        } else {
+            throw usage_error("unknown --policy \"" + policy_text + "\" (entropy:T, predictor:T)");
+        }
+    } else if (from_model) {
+        const auto& t = model->get(task_name);
+        if (!std::holds_alternative<ex::predictor_policy>(t.policy) && !std::holds_alternative<ex::entropy_threshold>(t.policy))
+            throw usage_error("task '" + task_name + "' has no entropy or predictor policy; give --policy");
+        edgebert_policy = ex::to_trace_policy(t.policy);
+        if (const auto* p = std::get_if<ex::predictor_policy>(&edgebert_policy)) threshold = p->threshold;
+        else threshold = std::get<ex::entropy_threshold>(edgebert_policy).at(1);
+        policy_text = ex::describe(t.policy);
+    } else {
+        throw usage_error("missing required option '--policy'");
+    }
+    ex::entropy_threshold early_exit;
+    early_exit.thresholds = {threshold};
+    if (a.has("ee-policy")) {
+        const std::string s = a.get("ee-policy");
+        if (s.rfind("entropy:", 0) != 0) throw usage_error("--ee-policy takes entropy:T");
+        early_exit.thresholds = {detail::threshold_of(s.substr(8), "ee-policy")};
+    }
+    const hw::energy_reporter reporter(params, early_exit, edgebert_policy, opt);
+    const hw::cycle_model cycles(params);
+
+    std::vector<hw::sentence_energy> priced;
+    nlohmann::ordered_json source;
+    if (from_traces) {
+        const auto traces = ex::entropy_traces::load(a.get("traces"));
+        if (traces.sentences() == 0) throw edgebert::format_error(a.get("traces") + ": no sentences");
+        hw::albert_shape shape;
+        shape.layers = traces.layers;
+        shape.seq_len = std::size_t(a.integer("seq-len", 128, 1));
+        shape.labels = std::size_t(a.integer("labels", 2, 2));
+        shape.sparsity = detail::parse_fraction(a, "sparsity");
+        shape.embedding_sparsity = detail::parse_fraction(a, "embedding-sparsity");
+        // Every sentence is padded to the same length, so one priced trace serves them all.
+        const hw::sentence_costs costs = hw::cost_sentence(cycles, hw::build_trace(shape, shape.layers));
+        for (std::size_t i = 0; i < traces.sentences(); ++i) priced.push_back(reporter.price(costs, traces.sentence(i)));
+        source = {{"traces", a.get("traces")}, {"seq_len", shape.seq_len}, {"sparsity", shape.sparsity},
+                  {"embedding_sparsity", shape.embedding_sparsity}, {"labels", shape.labels}};
+    } else {
+        const auto batch = edgebert::io::read_token_batch(a.get("input"));
+        edgebert::model::infer_options io;
+        io.exit = ex::no_exit{};  // every layer and ramp, so that all three schemes can be priced
+        for (std::size_t b = 0; b < batch.batch; ++b) {
+            std::vector<std::int64_t> ids, types;
+            for (std::size_t s = 0; s < batch.seq; ++s)
+                if (batch.mask(b, s)) ids.push_back(batch.input_ids[b * batch.seq + s]), types.push_back(batch.token_type(b, s));
+            io.token_type_ids = types;
+            const auto r = model->infer(task_name, ids, io);
+            if (r.entropies.size() != r.trace.layers_total)
+                throw edgebert::config_error("task '" + task_name + "' gave " + std::to_string(r.entropies.size()) + " entropies for " +
+                                             std::to_string(r.trace.layers_total) + " layers (it needs an off-ramp after every layer)");
+            const hw::sentence_costs costs = hw::cost_sentence(cycles, hw::extend_to_all_layers(r.trace));
+            priced.push_back(reporter.price(costs, r.entropies.data()));
+        }
+        source = {{"model", a.get("model")}, {"input", a.get("input")}, {"task", task_name}};
+    }
+
+    const hw::energy_summary summary = reporter.summarize(priced);
+    nlohmann::ordered_json j;
+    j["command"] = "energy";
+    j["source"] = source;
+    j["hw"] = a.has("hw") ? a.get("hw") : "defaults";
+    j["policy"] = policy_text;
+    std::ostringstream ee_text;
+    ee_text << "entropy:" << early_exit.thresholds[0];
+    j["early_exit_policy"] = ee_text.str();
+    j["misprediction"] = hw::misprediction_name(opt.on_mispredict);
+    const nlohmann::ordered_json report = hw::to_json(summary, params);
+    for (auto it = report.begin(); it != report.end(); ++it) j[it.key()] = it.value();
+    if (a.has("per-sentence")) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const auto& s : priced) list.push_back(hw::to_json(s));
+        j["per_sentence"] = list;
+    }
+    std::cout << j.dump() << "\n";
+    return 0;
+}
+
+}  // namespace edgebert_cli

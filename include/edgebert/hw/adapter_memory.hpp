@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// adapter-ALBERT's heterogeneous memory mapping (reference/adapter_albert.md §3): the shared backbone
+// (embeddings and the shared encoder layer) stored once, bit-mask sparse, in ReRAM; each task's own parts
+// (adapters, task LayerNorms, pooler and classifier) dense in SRAM. Compared with T separately fine-tuned
+// ALBERTs, whose every parameter is task-specific (so, by the same rule, in SRAM). Also the read energy of
+// one inference: the shared layer's weights are fetched once per layer run (the PU buffers cannot hold
+// them), adapters and LayerNorms once per layer, the head once.
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "../core/error.hpp"
+#include "hw_params.hpp"
+#include "memory_model.hpp"
+#include "trace_builder.hpp"
+
+namespace edgebert::hw {
+
+struct adapter_memory_config {
+    albert_shape shape;                ///< sparsity: encoder linears; embedding_sparsity: word table and E->H projection
+    std::size_t max_positions = 512;
+    std::size_t type_vocab = 2;
+    std::size_t tasks = 1;
+    std::size_t bottleneck = 64;       ///< adapter width m
+    bool houlsby = true;               ///< two adapters per layer (after attention and after the FFN); false: Pfeiffer (one)
+    bool per_depth_adapters = false;   ///< one adapter set per depth, instead of one shared across depth (AdapterHub on ALBERT)
+    bool task_layer_norms = true;      ///< each task trains its own copies of the layer's two LayerNorms
+    std::size_t layers_run = 0;        ///< layers per inference for the read energy (0: all)
+
+    void validate() const {
+        shape.validate();
+        if (tasks == 0 || tasks > 100000) throw config_error("adapter_memory_config.tasks must be in [1, 100000]");
+        if (bottleneck == 0 || bottleneck > shape.hidden) throw config_error("adapter_memory_config.bottleneck must be in [1, hidden]");
+        if (layers_run > shape.layers) throw config_error("adapter_memory_config.layers_run exceeds the model's layers");
+        if (max_positions < shape.seq_len) throw config_error("adapter_memory_config.max_positions is below seq_len");
+    }
+};
+
+/// Parameters and stored bits of one group of tensors.
+struct param_block {
+    double params = 0;
+    double bits = 0;
+    param_block& operator+=(const param_block& o) noexcept { params += o.params, bits += o.bits; return *this; }
+    double bytes() const noexcept { return bits / 8.0; }
+};
+
+struct adapter_memory_report {
+    param_block backbone;       ///< embeddings + E->H projection + shared layer, bit-mask sparse
+    param_block task;           ///< one task's adapters, LayerNorms, pooler and classifier, dense
+    param_block finetuned;      ///< one separately fine-tuned ALBERT (everything), bit-mask sparse as the backbone
+    double adapter_reram_bytes = 0, adapter_sram_bytes = 0;
+    double separate_reram_bytes = 0, separate_sram_bytes = 0;
+    double adapter_read_uj = 0, separate_read_uj = 0;  ///< per inference
+    double adapter_reram_read_bits = 0, adapter_sram_read_bits = 0, separate_sram_read_bits = 0;
+    bool adapter_fits_reram = false, adapter_fits_sram = false, separate_fits_sram = false;
+};
+
+namespace detail {
+inline param_block dense_block(double params, double word_bits) { return {params, params * word_bits}; }
+inline param_block sparse_block(double params, double sparsity, double word_bits) {
+    return {params, bitmask_bits(params, std::round(params * (1.0 - sparsity)), word_bits)};
+}
+}  // namespace detail
+
+inline adapter_memory_report map_adapter_albert(const adapter_memory_config& c, const hw_params& p) {
+    c.validate();
+    p.validate();
+    const albert_shape& s = c.shape;
+    const double H = double(s.hidden), I = double(s.intermediate), E = double(s.embedding), C = double(s.labels);
+    const double wb = double(p.word_bits), m = double(c.bottleneck);
+    const double L = double(s.layers), k = double(c.layers_run ? c.layers_run : s.layers);
+    using detail::dense_block;
+    using detail::sparse_block;
+
+    // Backbone, stored once.
+    const param_block word = sparse_block(double(s.vocab) * E, s.embedding_sparsity, wb);
+    const param_block pos_type = dense_block(double(c.max_positions + c.type_vocab) * E + 2 * E, wb);
+    param_block mapping = sparse_block(E * H, s.embedding_sparsity, wb);
+    mapping += dense_block(H, wb);  // its bias
+    const param_block linears = sparse_block(4 * H * H + 2 * H * I, s.sparsity, wb);
+    const param_block small = dense_block(4 * H + I + H + 4 * H, wb);  // Q,K,V,O and FFN biases, two LayerNorms
+    adapter_memory_report r;
+    r.backbone += word, r.backbone += pos_type, r.backbone += mapping, r.backbone += linears, r.backbone += small;
+
+    // One task's own parts.
+    const double modules = c.per_depth_adapters ? L : 1.0;
+    const double per_adapter = 2 * H * m + m + H;
+    const param_block adapters = dense_block((c.houlsby ? 2.0 : 1.0) * per_adapter * modules, wb);
+    const param_block norms = dense_block(c.task_layer_norms ? 4 * H * modules : 0.0, wb);
+    const param_block head = dense_block(H * H + H + H * C + C, wb);
+    r.task += adapters, r.task += norms, r.task += head;
+
+    // A separately fine-tuned ALBERT: backbone-like storage plus its head.
+    r.finetuned = r.backbone;
+    r.finetuned += head;
+
+    const double T = double(c.tasks);
+    r.adapter_reram_bytes = r.backbone.bytes();
+    r.adapter_sram_bytes = T * r.task.bytes();
+    r.separate_reram_bytes = 0;
+    r.separate_sram_bytes = T * r.finetuned.bytes();
+    const double mib = 1024.0 * 1024.0;
+    r.adapter_fits_reram = r.adapter_reram_bytes <= p.reram.capacity_mib * mib;
+    r.adapter_fits_sram = r.adapter_sram_bytes <= p.sram.capacity_mib * mib;
+    r.separate_fits_sram = r.separate_sram_bytes <= p.sram.capacity_mib * mib;
+
+    // One inference of seq_len tokens through k layers.
+    const double rows = double(s.seq_len);
+    const double embedding_rows = rows * (bitmask_bits(E, std::round(E * (1.0 - s.embedding_sparsity)), wb) + 2 * E * wb);
+    const double shared_reads = mapping.bits + k * (linears.bits + small.bits);
+    const double task_reads = k * (adapters.bits + norms.bits) / modules + head.bits;
+    r.adapter_reram_read_bits = embedding_rows + shared_reads;
+    r.adapter_sram_read_bits = task_reads;
+    r.separate_sram_read_bits = embedding_rows + shared_reads + head.bits;
+    r.adapter_read_uj = (r.adapter_reram_read_bits * p.reram.read_pj_per_bit + r.adapter_sram_read_bits * p.sram.read_pj_per_bit) * 1e-6;
+    r.separate_read_uj = r.separate_sram_read_bits * p.sram.read_pj_per_bit * 1e-6;
+    return r;
+}
+
+inline nlohmann::ordered_json to_json(const adapter_memory_report& r) {
+    return {{"backbone_params", r.backbone.params},
+            {"backbone_bytes", r.backbone.bytes()},
+            {"task_params", r.task.params},
+            {"task_bytes", r.task.bytes()},
+            {"finetuned_params", r.finetuned.params},
+            {"finetuned_bytes", r.finetuned.bytes()},
+            {"adapter_albert", {{"reram_bytes", r.adapter_reram_bytes}, {"sram_bytes", r.adapter_sram_bytes},
+                                {"fits_reram", r.adapter_fits_reram}, {"fits_sram", r.adapter_fits_sram},
+                                {"read_uj_per_inference", r.adapter_read_uj}}},
+            {"separate_albert", {{"reram_bytes", r.separate_reram_bytes}, {"sram_bytes", r.separate_sram_bytes},
+                                 {"fits_sram", r.separate_fits_sram}, {"read_uj_per_inference", r.separate_read_uj}}}};
+}
+
+}  // namespace edgebert::hw
