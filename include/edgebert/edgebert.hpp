@@ -52,3 +52,7 @@
 #include "hw/memory_model.hpp"
 #include "hw/operating_points.hpp"
 #include "hw/trace_builder.hpp"
+#include "text/albert_tokenizer.hpp"
+#include "text/normalizer.hpp"
+#include "text/sentencepiece_model.hpp"
+#include "text/unigram_tokenizer.hpp"

@@ -12,7 +12,7 @@
 using namespace edgebert;
 
 namespace {
-const std::string model_dir = std::string(EDGEBERT_TEST_DATA_DIR) + "/../../models/albert-tiny-sst2-lang";
+const std::string model_dir = std::string(EDGEBERT_SOURCE_DIR) + "/models/albert-tiny-sst2-lang";
 
 struct outcome {
     std::size_t sentences = 0, same_prediction = 0, correct = 0;

@@ -43,6 +43,10 @@ struct adapter_config {
     std::size_t bottleneck_size(std::size_t layer_id) const {
         const double r = reduction_for(layer_id);
         const double m = std::floor(double(hidden_size) / r);
+        // A tiny factor would make m too large for size_t (the cast would be undefined); no weights fit anyway.
+        if (!(m <= 4294967295.0))
+            throw config_error("adapter '" + name + "': reduction_factor " + std::to_string(r) + " gives a bottleneck of " +
+                               std::to_string(m) + " units for hidden size " + std::to_string(hidden_size));
         return m < 1 ? 1 : std::size_t(m);
     }
     bool left_out(std::size_t layer_id) const {
@@ -257,6 +261,8 @@ inline head_config parse_head_config(const nlohmann::json& file, const std::stri
     const auto& c = file["config"];
     head_config h;
     if (file.contains("name") && file["name"].is_string()) h.name = file["name"].get<std::string>();
+    if (c.contains("head_type") && !c["head_type"].is_string())
+        throw config_error(source + ": head_type must be a string, got " + c["head_type"].dump());
     const std::string type = c.value("head_type", std::string("classification"));
     if (type != "classification")
         throw config_error(source + ": head_type \"" + type + "\" is not supported (classification)");
@@ -268,8 +274,11 @@ inline head_config parse_head_config(const nlohmann::json& file, const std::stri
             throw config_error(source + ": layers must be an integer in 1..16");
         h.layers = c["layers"].get<std::size_t>();
     }
-    if (c.contains("activation_function") && !c["activation_function"].is_null())
+    if (c.contains("activation_function") && !c["activation_function"].is_null()) {
+        if (!c["activation_function"].is_string())
+            throw config_error(source + ": activation_function must be a string, got " + c["activation_function"].dump());
         h.activation = detail::adapter_activation(c["activation_function"].get<std::string>(), false, source);
+    }
     h.use_pooler = detail::json_flag(c, "use_pooler", false, source);
     if (c.contains("multilabel") && c["multilabel"] == true)
         throw config_error(source + ": multi-label heads are not supported");

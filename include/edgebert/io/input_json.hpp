@@ -10,12 +10,16 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../core/limits.hpp"
 #include "../detail/read_file.hpp"
 #include "../model/token_batch.hpp"
 
 namespace edgebert::io {
 
-inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::string& source = "input") {
+/// Rows longer than lim.max_sequence_length, or more rows than lim.max_batch_size: limit_error (checked
+/// before the rows are copied).
+inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::string& source = "input",
+                                            const limits& lim = current_limits()) {
     if (!j.is_object()) throw input_error(source + ": expected a JSON object with \"input_ids\"");
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "input_ids" && it.key() != "attention_mask" && it.key() != "token_type_ids")
@@ -30,6 +34,8 @@ inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::
         auto read_row = [&](const nlohmann::json& row, std::size_t b) {
             if (!row.is_array())
                 throw input_error(source + ": " + field + "[" + std::to_string(b) + "] must be an array of integers");
+            limits::check(row.size(), lim.max_sequence_length, "max_sequence_length",
+                          source + ": " + field + "[" + std::to_string(b) + "] length");
             std::vector<std::int64_t> r;
             r.reserve(row.size());
             for (std::size_t s = 0; s < row.size(); ++s) {
@@ -40,6 +46,7 @@ inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::
             }
             return r;
         };
+        if (!flat) limits::check(it->size(), lim.max_batch_size, "max_batch_size", source + ": " + field + " rows");
         if (flat) out.push_back(read_row(*it, 0));
         else
             for (std::size_t b = 0; b < it->size(); ++b) out.push_back(read_row((*it)[b], b));
@@ -53,8 +60,9 @@ inline model::token_batch parse_token_batch(const nlohmann::json& j, const std::
     }
 }
 
-inline model::token_batch read_token_batch(const std::string& path) {
-    return parse_token_batch(edgebert::detail::read_json_file<input_error>(path), path);
+/// Read and parse an input JSON file (file size and nesting bounded as in detail/read_file.hpp).
+inline model::token_batch read_token_batch(const std::string& path, const limits& lim = current_limits()) {
+    return parse_token_batch(edgebert::detail::read_json_file<input_error>(path, lim), path, lim);
 }
 
 }  // namespace edgebert::io

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/limits.hpp"
 #include "detail/mapped_file.hpp"
 #include "dtype.hpp"
 
@@ -231,8 +232,10 @@ inline void write_npy_file(const std::string& path, const char* descr, const voi
 
 /// Parse .npy bytes (versions 1.0, 2.0, 3.0; dtypes <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1,
 /// converted to float; C order only). format_error naming `name_for_errors` for anything malformed or
-/// unsupported, including any byte missing from or left over after the data.
-inline npy_array parse_npy(const std::uint8_t* bytes, std::size_t size, const std::string& name_for_errors) {
+/// unsupported, including any byte missing from or left over after the data. A header longer than
+/// lim.max_header_bytes or data longer than lim.max_tensor_bytes is a limit_error.
+inline npy_array parse_npy(const std::uint8_t* bytes, std::size_t size, const std::string& name_for_errors,
+                           const limits& lim = current_limits()) {
     auto fail = [&](const std::string& what) { throw format_error("npy file '" + name_for_errors + "': " + what); };
     if (size < 6 || std::memcmp(bytes, "\x93NUMPY", 6) != 0) fail("bad magic (not a .npy file)");
     if (size < 8) fail("truncated before the version");
@@ -244,6 +247,8 @@ inline npy_array parse_npy(const std::uint8_t* bytes, std::size_t size, const st
     const std::uint64_t hlen = detail::npy_load_le(bytes + 8, prefix - 8);
     if (hlen > size - prefix)
         fail("header length " + std::to_string(hlen) + " runs past the end of the file (" + std::to_string(size) + " bytes)");
+    limits::check(hlen, lim.max_header_bytes, "max_header_bytes", "npy file '" + name_for_errors + "': header length",
+                  "bytes");
     const std::string_view text(reinterpret_cast<const char*>(bytes + prefix), std::size_t(hlen));
     detail::npy_header h = detail::npy_header_parser(text, name_for_errors).parse();
 
@@ -269,6 +274,9 @@ inline npy_array parse_npy(const std::uint8_t* bytes, std::size_t size, const st
         n = 0;
     }
     const std::size_t body = size - prefix - std::size_t(hlen), need = n * item;
+    limits::check(need, lim.max_tensor_bytes, "max_tensor_bytes",
+                  "npy file '" + name_for_errors + "': shape " + detail::npy_shape_repr(h.shape) + " of '" + h.descr + "' needs",
+                  "bytes");
     if (body < need)
         fail("data is truncated: " + std::to_string(body) + " bytes present, shape " + detail::npy_shape_repr(h.shape) +
              " of '" + h.descr + "' needs " + std::to_string(need));
@@ -303,10 +311,10 @@ inline npy_array parse_npy(const std::uint8_t* bytes, std::size_t size, const st
 }
 
 /// Read a .npy file (see parse_npy). io_error if it cannot be opened or mapped.
-inline npy_array read_npy(const std::string& path) {
+inline npy_array read_npy(const std::string& path, const limits& lim = current_limits()) {
     const detail::mapped_file m(path);
     static const std::uint8_t empty = 0;  // an empty file maps to nullptr; give parse_npy a real pointer
-    return parse_npy(m.data() ? m.data() : &empty, m.size(), path);
+    return parse_npy(m.data() ? m.data() : &empty, m.size(), path, lim);
 }
 
 /// Write a float32 array ('<f4') exactly as numpy.save would: version 1.0 (2.0 if the header would

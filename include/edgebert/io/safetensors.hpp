@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../core/limits.hpp"
 #include "detail/mapped_file.hpp"
 #include "dtype.hpp"
 
@@ -57,15 +58,14 @@ struct tensor_info {
     std::size_t nbytes() const noexcept { return end - begin; }
 };
 
-/// Bounds checked before anything is allocated, so a hostile header cannot make us reserve memory.
-struct safetensors_limits {
-    std::uint64_t max_header_bytes = 100u << 20;  ///< safetensors' own limit is 100 MB
-    std::uint64_t max_tensor_bytes = std::uint64_t(1) << 40;
-};
+/// Bounds checked before anything is allocated, so a hostile header cannot make us reserve memory: the
+/// reader uses max_header_bytes and max_tensor_bytes of edgebert::limits (core/limits.hpp), by default the
+/// process-wide ones. Exceeding either is a limit_error (a format_error).
+using safetensors_limits = edgebert::limits;
 
 class safetensors_file;
 safetensors_file parse_safetensors(const std::uint8_t* bytes, std::size_t size, std::string name_for_errors = "<memory>",
-                                   const safetensors_limits& limits = {});
+                                   const safetensors_limits& limits = current_limits());
 
 /// A validated safetensors file. Immutable after construction, so concurrent reads need no locking.
 /// Copies share the mapping.
@@ -73,7 +73,7 @@ class safetensors_file {
 public:
     /// Map and validate a file: io_error if it cannot be opened or mapped, format_error if its bytes
     /// break any rule (the message names the file and the tensor or field at fault).
-    explicit safetensors_file(const std::string& path, const safetensors_limits& limits = {})
+    explicit safetensors_file(const std::string& path, const safetensors_limits& limits = current_limits())
         : map_(std::make_shared<detail::mapped_file>(path)) {
         parse(map_->data(), map_->size(), path, limits);
     }
@@ -175,9 +175,8 @@ private:
         std::uint64_t n = 0;
         for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
         if (n == 0) fail("header length is 0");
-        if (n > limits.max_header_bytes)
-            fail("header length " + std::to_string(n) + " exceeds the limit of " +
-                 std::to_string(limits.max_header_bytes) + " bytes");
+        edgebert::limits::check(n, limits.max_header_bytes, "max_header_bytes", "safetensors file '" + path_ + "': header length",
+                      "bytes");
         if (n > size - 8)
             fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) +
                  " bytes)");
@@ -285,9 +284,18 @@ private:
             const std::uint64_t max_elems = limits.max_tensor_bytes / dtype_size(t.type);
             std::uint64_t numel = 1;
             for (std::size_t d : t.shape) {
-                if (numel > max_elems / d)
-                    fail(where + " with dtype " + to_string(t.type) + " exceeds the tensor size limit of " +
-                         std::to_string(limits.max_tensor_bytes) + " bytes");
+                if (numel > max_elems / d) {
+                    // The byte count for the message, saturated: it may not fit in 64 bits.
+                    const std::uint64_t big = UINT64_MAX;
+                    std::uint64_t bytes = dtype_size(t.type);
+                    for (std::size_t e : t.shape) bytes = bytes > big / e ? big : bytes * e;
+                    throw limit_error("safetensors file '" + path_ + "': " + where + " with dtype " + to_string(t.type) +
+                                          " (" + (bytes == big ? std::string("2^64 or more") : std::to_string(bytes)) +
+                                          " bytes) exceeds the tensor size limit of " +
+                                          std::to_string(limits.max_tensor_bytes) +
+                                          " bytes (edgebert::limits::max_tensor_bytes)",
+                                      "max_tensor_bytes", bytes, limits.max_tensor_bytes);
+                }
                 numel *= d;
             }
             nbytes = numel * dtype_size(t.type);
