@@ -23,11 +23,16 @@
 #include "cli/cmd_compress.hpp"
 #include "cli/cmd_energy.hpp"
 #include "cli/cmd_quantize.hpp"
+#include "cli/cmd_tokenize.hpp"
+#include "cli/cmd_classify.hpp"
+#include "cli/policy_options.hpp"
 
 namespace {
 
 using edgebert_cli::args;
 using edgebert_cli::usage_error;
+using edgebert_cli::parse_exit_option;
+using edgebert_cli::parse_trace_policy;
 
 const char* const main_help = R"(edgebert — multi-task ALBERT inference with early exit (EdgeBERT, adapter-ALBERT)
 
@@ -39,6 +44,8 @@ commands:
   exits   evaluate an exit policy on recorded off-ramp entropies; print mean exit layer and histogram
   energy  price inferences on EdgeBERT's 12 nm accelerator: all layers, early exit, predictor + DVFS
   compress prune and quantize a model into a compressed model (AdaptivFloat / FP8 codes, bit masks)
+  tokenize SentencePiece ids of texts (the library's encode, or ALBERT's conventions with --albert)
+  classify classify text lines with a task of a multi-task model: label, exit layer, accelerator energy
   quantize encode a float32 .npy array in a number format (AdaptivFloat, FP8, fp16, bf16) and decode it back
   version print the library version
 )";
@@ -103,21 +110,6 @@ void make_dir(const std::string& dir) {
     const auto slash = dir.find_last_of('/');
     if (slash != std::string::npos && slash > 0) make_dir(dir.substr(0, slash));
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw edgebert::io_error("cannot create folder '" + dir + "'");
-}
-
-edgebert::exit::trace_policy parse_trace_policy(const args& a, const std::string& option);
-
-/// --exit for a model run: any policy, including those that need the ramps' logits.
-edgebert::exit::exit_policy parse_exit_option(const args& a, const std::string& option) {
-    const std::string spec = a.get(option);
-    if (spec.rfind("maxprob:", 0) == 0 || spec.rfind("patience:", 0) == 0) {
-        try {
-            return edgebert::exit::parse_exit_policy(spec);
-        } catch (const edgebert::config_error& e) {
-            throw usage_error("--" + option + ": " + e.what());
-        }
-    }
-    return edgebert::exit::to_exit_policy(parse_trace_policy(a, option));
 }
 
 int cmd_run(int argc, char** argv) {
@@ -260,35 +252,6 @@ int cmd_bench(int argc, char** argv) {
     return 0;
 }
 
-edgebert::exit::trace_policy parse_trace_policy(const args& a, const std::string& option) {
-    const std::string spec = a.get(option);
-    const auto colon = spec.find(':');
-    const std::string kind = spec.substr(0, colon), value = colon == std::string::npos ? "" : spec.substr(colon + 1);
-    if (kind == "none" && colon == std::string::npos) return edgebert::exit::no_exit{};
-    if (kind == "fixed") {
-        std::size_t used = 0;
-        long long k = 0;
-        try {
-            k = std::stoll(value, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != value.size() || k < 1) throw usage_error("--" + option + " fixed:K needs a depth K >= 1");
-        return edgebert::exit::fixed_depth{std::size_t(k)};
-    }
-    if (kind == "entropy") return edgebert::exit::parse_entropy_threshold(value);
-    if (kind == "predictor") {
-        if (!a.has("lut")) throw usage_error("--" + option + " predictor:T needs --lut FILE.csv");
-        edgebert::exit::predictor_policy p;
-        p.lut = edgebert::exit::exit_predictor::load_csv(a.get("lut"));
-        edgebert::exit::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
-        const auto t = edgebert::exit::parse_entropy_threshold(value);
-        if (t.thresholds.size() != 1) throw usage_error("--" + option + " predictor:T takes one threshold");
-        p.threshold = t.thresholds[0];
-        return p;
-    }
-    throw usage_error("unknown --" + option + " \"" + spec + "\" (none, fixed:K, entropy:T, predictor:T)");
-}
 
 int cmd_exits(int argc, char** argv) {
     args a(argc, argv, 2, {"traces", "policy", "lut", "mode", "target-mean-exit-layer"}, {"per-sentence"});
@@ -334,6 +297,8 @@ int main(int argc, char** argv) {
         if (cmd == "quantize") return edgebert_cli::cmd_quantize(argc, argv);
         if (cmd == "compress") return edgebert_cli::cmd_compress(argc, argv);
         if (cmd == "energy") return edgebert_cli::cmd_energy(argc, argv);
+        if (cmd == "tokenize") return edgebert_cli::cmd_tokenize(argc, argv);
+        if (cmd == "classify") return edgebert_cli::cmd_classify(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
             return 0;

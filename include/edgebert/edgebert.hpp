@@ -51,6 +51,7 @@
 #include "hw/hw_params.hpp"
 #include "hw/memory_model.hpp"
 #include "hw/operating_points.hpp"
+#include "hw/run_pricer.hpp"
 #include "hw/trace_builder.hpp"
 #include "text/albert_tokenizer.hpp"
 #include "text/normalizer.hpp"

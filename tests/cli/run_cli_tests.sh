@@ -47,6 +47,25 @@ expect "energy traces"      0 '"edgebert_dvfs"'                   -- "$bin" ener
 expect "energy target"      2 "--target-ms"                       -- "$bin" energy --traces traces.txt --policy entropy:0.2
 expect "energy bad hw"      1 "nothing.json"                      -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 10 --hw nothing.json
 
+# tokenize and classify on the bundled model (text in)
+bundled=$here/../../models/albert-tiny-sst2-lang
+expect "tokenize plain"     0 "[96,454,3210,14,1256,24]"          -- "$bin" tokenize --spm "$bundled/spiece.model" --text "one long string of cliches ."
+expect "tokenize albert"    0 "[2,96,454,3210,14,1256,24,3]"      -- "$bin" tokenize --spm "$bundled" --albert --text "One long string of CLICHES ."
+expect "tokenize lines"     0 "2"                                 -- sh -c "printf 'a b\nc d\n' | '$bin' tokenize --spm '$bundled' --input /dev/stdin | wc -l"
+expect "tokenize no model"  1 "nothing.model"                     -- "$bin" tokenize --spm nothing.model --text x
+printf 'label\tcontent\n1\ta gorgeous , witty and deeply moving film .\n0\tthe plot is a tired mess .\n' > two.tsv
+expect "classify summary"   0 '"accuracy":'                       -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled
+expect "classify lines"     0 "3"                                 -- sh -c "'$bin' classify --model '$bundled' --task sst2 --input two.tsv --labeled --no-progress | wc -l"
+expect "classify energy"    0 '"energy_uj_per_sentence"'          -- "$bin" classify --model "$bundled" --task lang --input two.tsv --labeled --exit none
+expect "classify progress"  0 "100%"                              -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled
+expect "classify no task"   2 "pick one with --task"              -- "$bin" classify --model "$bundled" --input two.tsv
+printf 'en\thello\n5\tworld\n' > bad_index.tsv
+expect "classify bad index" 1 'bad_index.tsv:2: label "5" is neither' -- "$bin" classify --model "$bundled" --task lang --input bad_index.tsv --labeled
+printf 'en\thello\nklingon\tnuqneH\n' > bad.tsv
+expect "classify bad name"  1 "bad.tsv:2: label \"klingon\""       -- "$bin" classify --model "$bundled" --task lang --input bad.tsv --labeled
+expect "classify no tab"    1 "expected LABEL<TAB>TEXT"           -- "$bin" classify --model "$bundled" --task sst2 --input <(echo no tab here) --labeled
+expect "classify predictor" 0 '"exit":"predictor:'                -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled --exit predictor:0.6
+
 if "$py" -c "import numpy" 2>/dev/null; then
   "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
   echo '{"input_ids": [[2, 9, 14, 3], [2, 5, 3, 0]], "attention_mask": [[1, 1, 1, 1], [1, 1, 1, 0]], "token_type_ids": [[0, 0, 1, 1], [0, 0, 0, 0]]}' > in.json

@@ -107,6 +107,37 @@ TEST_CASE("albert_tokenizer: golden ids (HF AlbertTokenizer logic on the Sentenc
     CHECK(bad == 0);
 }
 
+TEST_CASE("albert_tokenizer: the bundled model's ids equal the SentencePiece library's (committed goldens)", "[text][golden]") {
+    // Goldens written by python/tools/spm_reference.py (python3-sentencepiece 0.1.97) on the bundled
+    // spiece.model: bundled.<corpus>.plain.ids (the library's encode) and bundled.<corpus>.albert.ids
+    // (AlbertTokenizer's preprocessing + [CLS]/[SEP]), for the model's two dev sets and the mixed text.
+    const std::string model = repo_dir + "models/albert-tiny-sst2-lang";
+    albert_options untruncated = albert_tokenizer::read_options(model + "/tokenizer_config.json");
+    untruncated.max_length = 0;  // the library script does not truncate; the model's max_length is 128
+    const albert_tokenizer tok(unigram_tokenizer::load(model + "/spiece.model"), untruncated);
+    const unigram_tokenizer spm = unigram_tokenizer::load(model + "/spiece.model");
+    auto texts_of = [&](const std::string& tsv) {
+        std::vector<std::string> out;
+        for (const auto& row : read_lines(tsv)) out.push_back(row.substr(row.find('\t') + 1));
+        return out;
+    };
+    const std::vector<std::pair<std::string, std::vector<std::string>>> corpora{
+        {"sst2", texts_of(model + "/reference/sst2_dev.tsv")},
+        {"lang", texts_of(model + "/reference/lang_dev.tsv")},
+        {"mixed", read_lines(spm_dir + "mixed.txt")}};
+    for (const auto& [name, texts] : corpora) {
+        CHECK(compare(tok, texts, read_lines(spm_dir + "bundled." + name + ".albert.ids"), name + " albert") == 0);
+        const auto plain = read_lines(spm_dir + "bundled." + name + ".plain.ids");
+        REQUIRE(plain.size() == texts.size());
+        std::size_t bad = 0;
+        for (std::size_t i = 0; i < texts.size(); ++i)
+            if (join(spm.encode(texts[i])) != plain[i] && ++bad <= 5)
+                UNSCOPED_INFO(name << " plain line " << i << ": got " << join(tok.encode_plain(texts[i])) << "\n  expected " << plain[i]);
+        CHECK(bad == 0);
+    }
+    CHECK(corpora[0].second.size() == 872);  // every SST-2 dev sentence
+}
+
 TEST_CASE("albert_tokenizer: fresh comparison with the Python library when installed", "[text][python]") {
     std::string py;
     for (const char* p : {"python3", "/usr/bin/python3"})

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/model/multi_task_model.hpp>
+#include <edgebert/text/albert_tokenizer.hpp>
 #include <nlohmann/json.hpp>
 
 using namespace edgebert;
@@ -58,4 +59,28 @@ TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bun
     WARN("sst2 accuracy " << accuracy << ", mean exit layer " << sst2.exit_layers / double(sst2.sentences)
                           << "; lang accuracy " << double(lang.correct) / double(lang.sentences) << ", mean exit layer "
                           << lang.exit_layers / double(lang.sentences));
+}
+
+TEST_CASE("the C++ tokenizer gives the bundled model's reference ids for every dev text", "[bundled][text]") {
+    // reference/<task>_dev.tsv holds the texts (label<TAB>text) of the reference/<task>_dev.jsonl rows, whose
+    // input_ids the Python tools made; text in, prediction out, needs both to agree.
+    const auto tok = text::albert_tokenizer::load(model_dir);
+    for (const std::string task : {"sst2", "lang"}) {
+        std::ifstream tsv(model_dir + "/reference/" + task + "_dev.tsv"), jl(model_dir + "/reference/" + task + "_dev.jsonl");
+        REQUIRE(tsv);
+        REQUIRE(jl);
+        std::string row, line;
+        std::size_t n = 0, same = 0;
+        while (std::getline(tsv, row) && std::getline(jl, line)) {
+            const auto j = nlohmann::json::parse(line);
+            CHECK(std::stoul(row.substr(0, row.find('\t'))) == j.at("gold").get<std::size_t>());
+            const auto want = j.at("input_ids").get<std::vector<int>>();
+            const auto got = tok.encode(row.substr(row.find('\t') + 1));
+            if (got == want) ++same;
+            else if (n - same < 3) UNSCOPED_INFO(task << " row " << n << " differs: " << row);
+            ++n;
+        }
+        CHECK(n == (task == "sst2" ? 872u : 1000u));
+        CHECK(same == n);
+    }
 }
