@@ -32,13 +32,17 @@ run_one() {
   local t=$1 dict=
   mkdir -p "$WORK/corpus/$t" "$WORK/artifacts/$t" "$WORK/logs"
   case $t in
-    safetensors) dict=tests/fuzz/dict/safetensors.dict ;;
+    safetensors|compressed_model) dict=tests/fuzz/dict/safetensors.dict ;;
+    spm_model) dict= ;;
     npy|exit_tables|number_format) dict=tests/fuzz/dict/$t.dict ;;
     *) dict=tests/fuzz/dict/json.dict ;;
   esac
   # The first directory receives new inputs; the seeds are read only.
-  "$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -max_len="$MAX_LEN" -print_final_stats=1 \
-    -dict="$dict" -artifact_prefix="$WORK/artifacts/$t/" "$WORK/corpus/$t" "tests/fuzz/corpus/$t" \
+  # Seeds of whole model files run past the default length.
+  local max_len=$MAX_LEN
+  case $t in compressed_model|spm_model) [ "$max_len" -ge 16384 ] || max_len=16384 ;; esac
+  "$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -max_len="$max_len" -print_final_stats=1 \
+    ${dict:+-dict="$dict"} -artifact_prefix="$WORK/artifacts/$t/" "$WORK/corpus/$t" "tests/fuzz/corpus/$t" \
     >"$WORK/logs/$t.log" 2>&1 || true
 }
 

@@ -115,7 +115,7 @@ TEST_CASE("corrupt compressed models are refused with the culprit named", "[comp
     auto tensors_json = [](meta_t& m) { return nlohmann::json::parse(m["tensors"]); };
 
     rewrite(good, bad, [&](meta_t& m, data_t&, kind_t&) { m["config"] = "{not json"; });
-    CHECK_THROWS_WITH(io::compressed_model::open(bad), Catch::Contains("\"config\" is not valid JSON"));
+    CHECK_THROWS_WITH(io::compressed_model::open(bad), Catch::Contains("\"config\": not valid JSON"));
     rewrite(good, bad, [&](meta_t& m, data_t&, kind_t&) {
         auto j = tensors_json(m);
         j[ffn]["format"] = "af9e9x";

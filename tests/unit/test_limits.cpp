@@ -14,6 +14,7 @@
 #include "support/temp_path.hpp"
 #include <edgebert/core/limits.hpp>
 #include <edgebert/detail/read_file.hpp>
+#include <edgebert/io/adapterhub.hpp>
 #include <edgebert/io/input_json.hpp>
 #include <edgebert/io/npy.hpp>
 #include <edgebert/io/safetensors.hpp>
@@ -181,4 +182,16 @@ TEST_CASE("input JSON: sequence length and batch size", "[limits][input]") {
     row += "]}";
     expect_limit([&] { (void)io::parse_token_batch(nlohmann::json::parse(row), "in", defaults); }, "max_sequence_length",
                  70000, 1u << 16);
+}
+
+TEST_CASE("label counts: config.json and AdapterHub heads", "[limits][labels]") {
+    // Found by fuzzing: {"num_labels": 7941717} made the config reader name every label before any check.
+    limits l;
+    l.max_labels = 1000;
+    const scoped_limits scope(l);
+    expect_limit([] { (void)model::albert_config::from_json(nlohmann::json::parse(R"({"num_labels": 7941717})"), "c"); },
+                 "max_labels", 7941717, 1000);
+    CHECK(model::albert_config::from_json(nlohmann::json::parse(R"({"num_labels": 1000})"), "c").num_labels == 1000);
+    expect_limit([] { (void)io::parse_head_config(nlohmann::json::parse(R"({"config": {"num_labels": 888888882}})"), "h"); },
+                 "max_labels", 888888882, 1000);
 }

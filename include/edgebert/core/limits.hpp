@@ -40,6 +40,9 @@ struct limits {
     /// Nesting of arrays and objects in a JSON file (our formats need at most 4; deeper nesting only costs
     /// memory and, when a value is printed in an error message, recursion).
     std::uint64_t max_json_depth = 64;
+    /// Classes of a classifier (config.json num_labels, AdapterHub head num_labels): each gets a label name,
+    /// allocated before any weight is seen.
+    std::uint64_t max_labels = 1u << 16;
     /// Rows of an input batch (input JSON).
     std::uint64_t max_batch_size = 1u << 16;
     /// Tokens of one input sequence (input JSON); the model's max_position_embeddings applies besides.

@@ -269,6 +269,7 @@ inline head_config parse_head_config(const nlohmann::json& file, const std::stri
     if (!c.contains("num_labels") || !detail::is_count(c["num_labels"]) || c["num_labels"].get<std::size_t>() == 0)
         throw config_error(source + ": num_labels must be a positive integer");
     h.num_labels = c["num_labels"].get<std::size_t>();
+    limits::check(h.num_labels, current_limits().max_labels, "max_labels", source + ": num_labels");
     if (c.contains("layers")) {
         if (!detail::is_count(c["layers"]) || c["layers"].get<std::size_t>() == 0 || c["layers"].get<std::size_t>() > 16)
             throw config_error(source + ": layers must be an integer in 1..16");

@@ -27,6 +27,7 @@
 
 #include "../core/error.hpp"
 #include "../core/version.hpp"
+#include "../detail/read_file.hpp"
 #include "../model/albert_config.hpp"
 #include "../numeric/format.hpp"
 #include "safetensors.hpp"
@@ -196,8 +197,11 @@ public:
         return it != f.metadata().end() && it->second == "edgebert-compressed";
     }
 
-    static compressed_model open(const std::string& path) {
-        safetensors_file f(path);
+    static compressed_model open(const std::string& path) { return from_file(safetensors_file(path), path); }
+
+    /// A validated safetensors file (mapped or parsed from memory) read as a compressed model; `path` names it
+    /// in errors.
+    static compressed_model from_file(const safetensors_file& f, const std::string& path) {
         if (!is_compressed(f)) throw format_error(path + ": not an edgebert compressed model (no \"format\": \"edgebert-compressed\" metadata)");
         compressed_model m;
         auto meta = [&](const char* key) -> const std::string& {
@@ -206,11 +210,7 @@ public:
             return it->second;
         };
         auto parse = [&](const char* key) {
-            try {
-                return nlohmann::json::parse(meta(key));
-            } catch (const nlohmann::json::exception& e) {
-                throw format_error(path + ": metadata \"" + key + "\" is not valid JSON: " + e.what());
-            }
+            return edgebert::detail::parse_json_text<format_error>(meta(key), path + ": metadata \"" + key + "\"");
         };
         m.config_ = model::albert_config::from_json(parse("config"), path + " (metadata \"config\")");
         const nlohmann::json infos = parse("tensors");

@@ -105,6 +105,11 @@ public:
 
     /// Zero-copy view of an F32 tensor when its address is 4-byte aligned; nullptr otherwise (other
     /// dtype, or misaligned because an earlier tensor has an odd byte count), and the caller copies.
+    /// Give back the resident pages of a tensor's bytes (mapped files only; see mapped_file::release).
+    void release(const tensor_info& t) const noexcept {
+        if (map_) map_->release(data(t), t.nbytes());
+    }
+
     const float* f32_view(const tensor_info& t) const noexcept {
         const std::byte* p = data(t);
         if (t.type != dtype::F32 || reinterpret_cast<std::uintptr_t>(p) % alignof(float) != 0) return nullptr;

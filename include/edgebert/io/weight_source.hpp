@@ -36,6 +36,9 @@ public:
     virtual const_matrix values(const std::string& name, std::size_t rows, std::size_t cols) const = 0;
     /// Where the tensors come from, for error messages.
     virtual std::string describe() const = 0;
+    /// A hint that the caller has copied the tensor and no longer needs its storage resident (a mapped file
+    /// gives back its pages; reading it again still works). Does nothing by default.
+    virtual void release(const std::string& /*name*/) const {}
 };
 
 class safetensors_source final : public weight_source {
@@ -49,6 +52,9 @@ public:
     const std::vector<std::size_t>* shape(const std::string& name) const override {
         const tensor_info* t = file_->find(name);
         return t ? &t->shape : nullptr;
+    }
+    void release(const std::string& name) const override {
+        if (const tensor_info* t = file_->find(name)) file_->release(*t);
     }
     const_matrix values(const std::string& name, std::size_t rows, std::size_t cols) const override {
         const tensor_info& t = file_->at(name);
@@ -122,6 +128,9 @@ public:
         for (std::size_t i = expected.size() >= 2 ? 1 : 0; i < expected.size(); ++i) cols *= expected[i];
         return source_.values(name, rows, cols);
     }
+
+    /// The caller has copied `name` (see weight_source::release).
+    void release(const std::string& name) const { source_.release(name); }
 
     /// Count a tensor as used when the caller reads it some other way (a mask stored as bytes, say).
     void mark_used(const std::string& name) { used_.insert(name); }

@@ -142,6 +142,7 @@ struct albert_config {
         if (auto it = j.find("num_labels"); it != j.end() && !it->is_null()) {
             std::size_t n = 0;
             read_size("num_labels", n);
+            limits::check(n, current_limits().max_labels, "max_labels", source + ": num_labels");
             if (has_labels && n != c.num_labels)
                 throw config_error(source + ": num_labels (" + std::to_string(n) + ") disagrees with id2label (" +
                                    std::to_string(c.num_labels) + " entries)");

@@ -132,7 +132,9 @@ public:
         auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
             const_matrix w = bind.take(name + ".weight", {out, in});
             const_matrix b = bind.take(name + ".bias", {out});
-            return nn::linear(w.data(), out, in, b.data());
+            nn::linear packed(w.data(), out, in, b.data());
+            bind.release(name + ".weight");  // packed: the file's pages of it need not stay resident
+            return packed;
         };
 
         const std::string e = p + "embeddings.";
@@ -155,6 +157,7 @@ public:
                     const_matrix pb = bind.take(l + "attention." + parts[k] + ".bias", {H});
                     std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
                     std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
+                    bind.release(l + "attention." + parts[k] + ".weight");
                 }
                 layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
                 layer.attention_dense = dense(l + "attention.dense", H, H);

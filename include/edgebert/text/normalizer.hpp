@@ -133,8 +133,20 @@ private:
             units[i] = std::uint32_t(u[0]) | (std::uint32_t(u[1]) << 8) | (std::uint32_t(u[2]) << 16) |
                        (std::uint32_t(u[3]) << 24);
         }
-        trie_ = detail::darts_view(std::move(units), source_);
         strings_ = blob.substr(4 + std::size_t(trie_bytes));
+        // Check now every string offset a lookup could read, so that a model accepted at load cannot fail later
+        // while normalising: a unit with a leaf (bit 8; value units, bit 31, are never walked through) keeps its
+        // value in the unit at its index XOR its offset (Darts-clone's layout, as darts_view reads it).
+        for (std::size_t i = 0; i < units.size(); ++i) {
+            const std::uint32_t u = units[i];
+            if ((u >> 31) || !((u >> 8) & 1u)) continue;
+            const std::size_t leaf = i ^ ((u >> 10) << ((u & (1u << 9)) >> 6));
+            if (leaf >= units.size())
+                throw format_error(source_ + ": precompiled_charsmap: unit " + std::to_string(i) + " has its leaf at " +
+                                   std::to_string(leaf) + ", past the trie's " + std::to_string(units.size()) + " units");
+            (void)replacement(units[leaf] & 0x7FFFFFFFu);
+        }
+        trie_ = detail::darts_view(std::move(units), source_);
     }
 
     std::string_view replacement(std::uint32_t at) const {

@@ -74,6 +74,18 @@ public:
     std::size_t size() const noexcept { return size_; }
     const std::string& path() const noexcept { return path_; }
 
+    /// Give back the resident pages wholly inside [p, p + n) (a range of this mapping): the next read faults
+    /// them in again from the file, so the bytes seen never change. Called once a tensor has been copied (packed
+    /// weights), so that loading does not hold the file's pages and the copy at once.
+    void release(const void* p, std::size_t n) const noexcept {
+        if (!data_ || n == 0) return;
+        const auto page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        const auto begin = std::uintptr_t(p), end = begin + n;
+        if (begin < std::uintptr_t(data_) || end > std::uintptr_t(data_) + size_ || page == 0) return;
+        const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+        if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+
     void swap(mapped_file& o) noexcept {
         std::swap(path_, o.path_);
         std::swap(data_, o.data_);
