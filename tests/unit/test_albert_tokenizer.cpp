@@ -4,6 +4,8 @@
 // cased/uncased options, pairs with token types; preprocessing cases; truncation; loading a folder.
 #include <catch2/catch.hpp>
 
+#include "support/text_corpus.hpp"
+
 #include <edgebert/text/albert_tokenizer.hpp>
 
 #include <algorithm>
@@ -20,46 +22,12 @@
 using namespace edgebert;
 using namespace edgebert::text;
 
+using namespace test_text;
+
 namespace {
 
 const std::string spm_dir = std::string(EDGEBERT_TEST_DATA_DIR) + "/spm/";
 const std::string repo_dir = std::string(EDGEBERT_SOURCE_DIR) + "/";
-
-bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
-
-std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (;;) {
-        const auto nl = s.find('\n', start);
-        out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-        if (nl == std::string::npos) break;
-        start = nl + 1;
-    }
-    return out;
-}
-
-std::vector<std::string> sst2_dev() {
-    const std::string path = std::string(EDGEBERT_SHARED_DATA_DIR) + "/glue-sst2/dev.tsv";
-    if (!file_exists(path)) return {};
-    std::vector<std::string> out;
-    auto rows = read_lines(path);
-    for (std::size_t i = 1; i < rows.size(); ++i)
-        if (!rows[i].empty()) out.push_back(rows[i].substr(rows[i].find('\t') + 1));
-    return out;
-}
-
-std::string join(const std::vector<int>& ids) {
-    std::string s;
-    for (int id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
-    return s;
-}
 
 std::size_t compare(const albert_tokenizer& tok, const std::vector<std::string>& texts,
                     const std::vector<std::string>& expected, const std::string& what) {

@@ -4,6 +4,8 @@
 // parse or fail with format_error, never anything else.
 #include <catch2/catch.hpp>
 
+#include "support/text_corpus.hpp"
+
 #include <edgebert/text/sentencepiece_model.hpp>
 #include <edgebert/text/unigram_tokenizer.hpp>
 
@@ -17,17 +19,11 @@
 using namespace edgebert;
 using namespace edgebert::text;
 
+using test_text::slurp;
+
 namespace {
 
 const std::string spm_dir = std::string(EDGEBERT_TEST_DATA_DIR) + "/spm/";
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // A minimal protobuf writer for building test messages.
 struct pb {

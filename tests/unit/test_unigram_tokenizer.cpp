@@ -5,6 +5,8 @@
 // that includes the bundled model.
 #include <catch2/catch.hpp>
 
+#include "support/text_corpus.hpp"
+
 #include <edgebert/text/unigram_tokenizer.hpp>
 
 #include <algorithm>
@@ -19,35 +21,12 @@
 using namespace edgebert;
 using namespace edgebert::text;
 
+using namespace test_text;
+
 namespace {
 
 const std::string spm_dir = std::string(EDGEBERT_TEST_DATA_DIR) + "/spm/";
 const std::string repo_dir = std::string(EDGEBERT_SOURCE_DIR) + "/";
-
-bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// Lines split on '\n' only, so CR, VT, NEL etc. stay inside a line (as the golden maker reads them).
-std::vector<std::string> read_lines(const std::string& path) {
-    std::string s = slurp(path);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (;;) {
-        const auto nl = s.find('\n', start);
-        out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-        if (nl == std::string::npos) break;
-        start = nl + 1;
-    }
-    return out;
-}
 
 std::vector<int> parse_ids(const std::string& line) {
     std::vector<int> ids;
@@ -55,23 +34,6 @@ std::vector<int> parse_ids(const std::string& line) {
     int x;
     while (in >> x) ids.push_back(x);
     return ids;
-}
-
-// The content column of SST-2 dev, or empty when shared/data is not beside the checkout.
-std::vector<std::string> sst2_dev() {
-    const std::string path = std::string(EDGEBERT_SHARED_DATA_DIR) + "/glue-sst2/dev.tsv";
-    if (!file_exists(path)) return {};
-    std::vector<std::string> out;
-    auto rows = read_lines(path);
-    for (std::size_t i = 1; i < rows.size(); ++i)
-        if (!rows[i].empty()) out.push_back(rows[i].substr(rows[i].find('\t') + 1));
-    return out;
-}
-
-std::string to_string(const std::vector<int>& ids) {
-    std::string s;
-    for (int id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
-    return s;
 }
 
 // Compares encode() with reference id lines; returns the number of differing lines (reporting a few).
@@ -84,9 +46,9 @@ std::size_t compare(const unigram_tokenizer& tok, const std::vector<std::string>
     for (std::size_t i = 0; i < texts.size(); ++i) {
         ids.clear();
         tok.encode(texts[i], ids, ws);
-        if (to_string(ids) != to_string(parse_ids(expected[i]))) {
+        if (join(ids) != join(parse_ids(expected[i]))) {
             if (++bad <= 5)
-                UNSCOPED_INFO(what << " line " << i << ": '" << texts[i] << "'\n  got      " << to_string(ids)
+                UNSCOPED_INFO(what << " line " << i << ": '" << texts[i] << "'\n  got      " << join(ids)
                                    << "\n  expected " << expected[i]);
         }
     }

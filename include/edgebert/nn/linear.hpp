@@ -1,22 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// A fully connected layer y = act(x Wᵀ + b) (+ residual) with the weight packed once for the GEMM
-// micro-kernel: ALBERT reuses one layer's weights at every depth, so packing at load pays off 12 times.
+// A fully connected layer y = act(x Wᵀ + b) (+ residual). The weight is held in one of four storages, chosen when
+// the layer is made (a closed std::variant: one dispatch per product, none in the inner loops):
+//   * dense fp32, packed once for the GEMM micro-kernel (the constructor; ALBERT reuses one layer's weights at
+//     every depth, so packing at load pays off 12 times)            -> kernels::gemm
+//   * 8-bit codes of a number format, packed the same way, decoded a panel at a time (linear::quantized)
+//                                                                    -> kernels::gemm_q8
+//   * EdgeBERT bit-mask sparse, fp32 or 8-bit values (linear::bitmask) -> kernels::sparse_gemm
+//   * block-sparse R x C, fp32 or 8-bit values (linear::block_sparse)   -> kernels::sparse_gemm
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "../core/error.hpp"
 #include "../kernels/activation.hpp"
 #include "../kernels/gemm.hpp"
+#include "../kernels/gemm_q8.hpp"
+#include "../kernels/sparse_gemm.hpp"
+#include "../numeric/format.hpp"
+#include "../sparse/bitmask_matrix.hpp"
+#include "../sparse/block_sparse_matrix.hpp"
 
 namespace edgebert::nn {
 
 class linear {
 public:
+    enum class storage_kind { dense_f32, q8, bitmask, block_sparse };
+    using storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix>;
+
     linear() = default;
-    /// weight: PyTorch layout [out_features x in_features], row-major; bias: [out_features] or nullptr.
+    /// Dense fp32. weight: PyTorch layout [out_features x in_features], row-major; bias: [out_features] or nullptr.
     linear(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias)
         : in_(in_features), out_(out_features),
           weight_(kernels::packed_matrix::from_weight(weight, out_features, in_features, in_features)),
@@ -24,14 +41,73 @@ public:
         for (std::size_t i = 0; i < out_features * in_features; ++i) nonzeros_ += weight[i] != 0.f;
     }
 
+    /// 8-bit codes, decoded on the fly: the weight quantized to format f (numeric::quantized_tensor rules).
+    static linear quantized(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
+                            const numeric::number_format& f, const numeric::quantize_options& opt = {}) {
+        return from_storage(kernels::q8_packed_matrix::quantize(weight, out_features, in_features, in_features, f, opt), bias);
+    }
+    /// EdgeBERT bit-mask storage of the nonzero weights (fp32 values), vectors of `lanes` elements.
+    static linear bitmask(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
+                          std::size_t lanes = sparse::bitmask_matrix::default_lanes) {
+        return from_storage(sparse::bitmask_matrix::from_dense(weight, out_features, in_features, in_features, lanes), bias);
+    }
+    /// Bit-mask storage of the weight quantized to format f (elements that quantize to zero are dropped).
+    static linear bitmask(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
+                          const numeric::number_format& f, const numeric::quantize_options& opt = {},
+                          std::size_t lanes = sparse::bitmask_matrix::default_lanes) {
+        return from_storage(sparse::bitmask_matrix::quantize(weight, out_features, in_features, in_features, f, opt, lanes), bias);
+    }
+    /// Block-sparse storage (R x C blocks holding a nonzero), fp32 values.
+    static linear block_sparse(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
+                               std::size_t R, std::size_t C) {
+        return from_storage(sparse::block_sparse_matrix::from_dense(weight, out_features, in_features, in_features, R, C), bias);
+    }
+    /// Block-sparse storage of the weight quantized to format f.
+    static linear block_sparse(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
+                               std::size_t R, std::size_t C, const numeric::number_format& f,
+                               const numeric::quantize_options& opt = {}) {
+        return from_storage(sparse::block_sparse_matrix::quantize(weight, out_features, in_features, in_features, R, C, f, opt), bias);
+    }
+    /// A weight already in one of the storages (e.g. read from a compressed model without decoding it).
+    /// bias: [out_features] or nullptr.
+    static linear from_storage(storage w, const float* bias) {
+        linear l;
+        std::visit(
+            [&](const auto& s) {
+                using S = std::decay_t<decltype(s)>;
+                if constexpr (std::is_same_v<S, kernels::packed_matrix> || std::is_same_v<S, kernels::q8_packed_matrix>) {
+                    l.in_ = s.k();
+                    l.out_ = s.n();
+                } else {
+                    l.in_ = s.cols();
+                    l.out_ = s.rows();
+                }
+                l.nonzeros_ = count_nonzeros(s);
+            },
+            w);
+        l.weight_ = std::move(w);
+        if (bias) l.bias_.assign(bias, bias + l.out_);
+        return l;
+    }
+
     std::size_t in_features() const noexcept { return in_; }
     std::size_t out_features() const noexcept { return out_; }
     bool has_bias() const noexcept { return !bias_.empty(); }
     /// Nonzero weights (pruned ones are zero): what a zero-skipping accelerator touches.
     std::size_t nonzeros() const noexcept { return nonzeros_; }
-    const kernels::packed_matrix& packed_weight() const noexcept { return weight_; }
+    storage_kind kind() const noexcept { return storage_kind(weight_.index()); }
+    const storage& weight_storage() const noexcept { return weight_; }
+    /// The packed fp32 weight; config_error if the layer holds another storage.
+    const kernels::packed_matrix& packed_weight() const {
+        if (const auto* p = std::get_if<kernels::packed_matrix>(&weight_)) return *p;
+        throw config_error("linear::packed_weight: the weight is not stored as dense fp32");
+    }
     const std::vector<float>& bias() const noexcept { return bias_; }
-    std::size_t bytes() const noexcept { return weight_.bytes() + bias_.size() * sizeof(float); }
+    /// Weight bytes as held (packed fp32 or 8-bit panels: padding included; bit-mask and block-sparse: their
+    /// storage formula) + the fp32 bias.
+    std::size_t bytes() const noexcept {
+        return std::visit([](const auto& s) { return s.bytes(); }, weight_) + bias_.size() * sizeof(float);
+    }
 
     /// y[rows x out] (row stride ldy) = act(x[rows x in] (row stride ldx) Wᵀ + b) + residual.
     void forward(const float* x, std::size_t rows, std::size_t ldx, float* y, std::size_t ldy, int threads = 1,
@@ -42,12 +118,43 @@ public:
         ep.act = act;
         ep.residual = residual;
         ep.ld_residual = ld_residual;
-        kernels::gemm(x, rows, ldx, weight_, y, ldy, ep, threads);
+        std::visit(
+            [&](const auto& s) {
+                using S = std::decay_t<decltype(s)>;
+                if constexpr (std::is_same_v<S, kernels::packed_matrix>) kernels::gemm(x, rows, ldx, s, y, ldy, ep, threads);
+                else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) kernels::gemm_q8(x, rows, ldx, s, y, ldy, ep, threads);
+                else kernels::sparse_gemm(x, rows, ldx, s, y, ldy, ep, threads);
+            },
+            weight_);
     }
 
 private:
+    static std::size_t count_nonzeros(const kernels::packed_matrix& p) {
+        std::size_t nz = 0;
+        for (std::size_t kk = 0; kk < p.k(); ++kk)
+            for (std::size_t j = 0; j < p.n(); ++j) nz += p.at(kk, j) != 0.f;
+        return nz;
+    }
+    static std::size_t count_nonzeros(const kernels::q8_packed_matrix& p) {
+        std::size_t nz = 0;
+        for (std::size_t kk = 0; kk < p.k(); ++kk)
+            for (std::size_t j = 0; j < p.n(); ++j) nz += p.at(kk, j) != 0.f;
+        return nz;
+    }
+    static std::size_t count_nonzeros(const sparse::bitmask_matrix& b) {
+        std::size_t nz = 0;
+        if (b.quantized()) {
+            for (std::size_t j = 0; j < b.rows(); ++j)
+                for (std::size_t e = b.row_begin(j); e < b.row_begin(j + 1); ++e) nz += b.tables().value(j, b.codes()[e]) != 0.f;
+        } else {
+            for (float v : b.values()) nz += v != 0.f;
+        }
+        return nz;
+    }
+    static std::size_t count_nonzeros(const sparse::block_sparse_matrix& b) { return b.nonzeros(); }
+
     std::size_t in_ = 0, out_ = 0, nonzeros_ = 0;
-    kernels::packed_matrix weight_;
+    storage weight_;
     std::vector<float> bias_;
 };
 
