@@ -15,6 +15,13 @@ using namespace edgebert;
 namespace {
 const std::string model_dir = std::string(EDGEBERT_SOURCE_DIR) + "/models/albert-tiny-sst2-lang";
 
+// Sanitized builds replay every 8th sentence (the whole set costs minutes under ASan); plain builds replay all.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr std::size_t replay_stride = 8;
+#else
+constexpr std::size_t replay_stride = 1;
+#endif
+
 struct outcome {
     std::size_t sentences = 0, same_prediction = 0, correct = 0;
     double worst_logit_diff = 0, exit_layers = 0;
@@ -27,7 +34,8 @@ outcome replay(const model::multi_task_model& mt, const std::string& task) {
     model::infer_options full;
     full.exit = exit::no_exit{};
     std::string line;
-    while (std::getline(in, line)) {
+    for (std::size_t row = 0; std::getline(in, line); ++row) {
+        if (row % replay_stride) continue;
         const auto j = nlohmann::json::parse(line);
         const auto ids = j.at("input_ids").get<std::vector<std::int64_t>>();
         const auto want = j.at("logits").get<std::vector<float>>();
@@ -47,15 +55,15 @@ TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bun
     const auto mt = model::multi_task_model::load(model_dir);
     REQUIRE(mt.task_names() == std::vector<std::string>{"lang", "sst2"});
     const outcome sst2 = replay(mt, "sst2");
-    CHECK(sst2.sentences == 872);
+    CHECK(sst2.sentences == (872 + replay_stride - 1) / replay_stride);
     CHECK(sst2.same_prediction == sst2.sentences);
     CHECK(sst2.worst_logit_diff < 1e-4);
     const double accuracy = double(sst2.correct) / double(sst2.sentences);
-    CHECK(accuracy == Approx(0.6995).margin(0.0006));  // the model card's PyTorch figure, 610 of 872
+    if (replay_stride == 1) CHECK(accuracy == Approx(0.6995).margin(0.0006));  // the model card's PyTorch figure, 610 of 872
     const outcome lang = replay(mt, "lang");
     CHECK(lang.same_prediction == lang.sentences);
     CHECK(lang.worst_logit_diff < 1e-4);
-    CHECK(double(lang.correct) / double(lang.sentences) > 0.99);
+    if (replay_stride == 1) CHECK(double(lang.correct) / double(lang.sentences) > 0.99);
     WARN("sst2 accuracy " << accuracy << ", mean exit layer " << sst2.exit_layers / double(sst2.sentences)
                           << "; lang accuracy " << double(lang.correct) / double(lang.sentences) << ", mean exit layer "
                           << lang.exit_layers / double(lang.sentences));
