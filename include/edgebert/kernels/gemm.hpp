@@ -215,6 +215,33 @@ inline std::pair<std::size_t, std::size_t> thread_grid(std::size_t threads, std:
     return {tn, tm};
 }
 
+/// Run tiles(p0, p1, i0, i1) over column panels [p0, p1) and row micro-panels [i0, i1) on up to `threads`
+/// OpenMP threads laid out by thread_grid; one thread calls it once for everything.
+template <class Tiles>
+inline void for_each_tile_block(int threads, std::size_t npanels, std::size_t mpanels, Tiles&& tiles) {
+    // Plain variables, not a structured binding: OpenMP regions cannot capture those before C++20.
+    const std::pair<std::size_t, std::size_t> grid = thread_grid(std::size_t(std::max(threads, 1)), npanels, mpanels);
+    const std::size_t tn = grid.first, tm = grid.second;
+    if (tn * tm == 1) {
+        tiles(std::size_t(0), npanels, std::size_t(0), mpanels);
+        return;
+    }
+    EDGEBERT_OMP(parallel num_threads(int(tn * tm))) {
+#if EDGEBERT_HAS_OPENMP
+        const std::size_t id = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
+#else
+        const std::size_t id = 0, nt = 1;
+#endif
+        // The team may be smaller than asked (nested regions, thread limits): split over what we got.
+        const std::pair<std::size_t, std::size_t> g = nt == tn * tm ? grid : thread_grid(nt, npanels, mpanels);
+        const std::size_t gn = g.first, gm = g.second;
+        if (id < gn * gm) {
+            const std::size_t jn = id % gn, jm = id / gn;
+            tiles(npanels * jn / gn, npanels * (jn + 1) / gn, mpanels * jm / gm, mpanels * (jm + 1) / gm);
+        }
+    }
+}
+
 /// Call f(std::integral_constant<size_t, NV>) with the panel width (in vectors) for a B packed per call:
 /// the default NV, or 2 vectors when that pads n less (a 64-wide head or 128 keys fit 32-wide panels
 /// exactly, where 48-wide panels would compute a third / an eighth of zeros).
@@ -274,28 +301,9 @@ inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_ma
     if (m == 0 || n == 0) return;
     const std::size_t npanels = b.panels(), mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
-    // Plain variables, not a structured binding: OpenMP regions cannot capture those before C++20.
-    const std::pair<std::size_t, std::size_t> grid = detail::thread_grid(std::size_t(std::max(threads, 1)), npanels, mpanels);
-    const std::size_t tn = grid.first, tm = grid.second;
-    if (tn * tm == 1) {
-        detail::compute_tiles(a_op, m, k, b.panel(0), n, 0, npanels, 0, mpanels, c, ldc, ep);
-        return;
-    }
-    EDGEBERT_OMP(parallel num_threads(int(tn * tm))) {
-#if EDGEBERT_HAS_OPENMP
-        const std::size_t id = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
-#else
-        const std::size_t id = 0, nt = 1;
-#endif
-        // The team may be smaller than asked (nested regions, thread limits): split over what we got.
-        const std::pair<std::size_t, std::size_t> g = nt == tn * tm ? grid : detail::thread_grid(nt, npanels, mpanels);
-        const std::size_t gn = g.first, gm = g.second;
-        if (id < gn * gm) {
-            const std::size_t jn = id % gn, jm = id / gn;
-            detail::compute_tiles(a_op, m, k, b.panel(0), n, npanels * jn / gn, npanels * (jn + 1) / gn,
-                                  mpanels * jm / gm, mpanels * (jm + 1) / gm, c, ldc, ep);
-        }
-    }
+    detail::for_each_tile_block(threads, npanels, mpanels, [&](std::size_t p0, std::size_t p1, std::size_t i0, std::size_t i1) {
+        detail::compute_tiles(a_op, m, k, b.panel(0), n, p0, p1, i0, i1, c, ldc, ep);
+    });
 }
 
 /// C[m x n] = alpha · A[m x k] · Bᵀ with B [n x k] row-major (row stride ldb): attention scores Q·Kᵀ.

@@ -254,26 +254,9 @@ inline void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_pac
     if (m == 0 || n == 0) return;
     const std::size_t npanels = b.panels(), mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
-    const std::pair<std::size_t, std::size_t> grid = detail::thread_grid(std::size_t(std::max(threads, 1)), npanels, mpanels);
-    const std::size_t tn = grid.first, tm = grid.second;
-    if (tn * tm == 1) {
-        detail::compute_q8_tiles(a_op, m, b, 0, npanels, 0, mpanels, c, ldc, ep);
-        return;
-    }
-    EDGEBERT_OMP(parallel num_threads(int(tn * tm))) {
-#if EDGEBERT_HAS_OPENMP
-        const std::size_t id = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
-#else
-        const std::size_t id = 0, nt = 1;
-#endif
-        const std::pair<std::size_t, std::size_t> g = nt == tn * tm ? grid : detail::thread_grid(nt, npanels, mpanels);
-        const std::size_t gn = g.first, gm = g.second;
-        if (id < gn * gm) {
-            const std::size_t jn = id % gn, jm = id / gn;
-            detail::compute_q8_tiles(a_op, m, b, npanels * jn / gn, npanels * (jn + 1) / gn, mpanels * jm / gm,
-                                     mpanels * (jm + 1) / gm, c, ldc, ep);
-        }
-    }
+    detail::for_each_tile_block(threads, npanels, mpanels, [&](std::size_t p0, std::size_t p1, std::size_t i0, std::size_t i1) {
+        detail::compute_q8_tiles(a_op, m, b, p0, p1, i0, i1, c, ldc, ep);
+    });
 }
 
 namespace reference {
@@ -282,15 +265,10 @@ namespace reference {
 /// accumulation of the decoded values.
 inline void gemm_q8(const float* a, std::size_t m, std::size_t k, std::size_t lda, const std::uint8_t* codes, std::size_t n,
                     std::size_t ldw, const sparse::code_tables& tables, float* c, std::size_t ldc, const epilogue& ep = {}) {
-    for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = 0; j < n; ++j) {
-            double s = 0;
-            for (std::size_t t = 0; t < k; ++t) s += double(a[i * lda + t]) * double(tables.value(j, codes[j * ldw + t]));
-            float v = float(s) + (ep.bias ? ep.bias[j] : 0.f);
-            v = activate_reference(ep.act, v);
-            if (ep.residual) v += ep.residual[i * ep.ld_residual + j];
-            c[i * ldc + j] = v;
-        }
+    std::vector<float> w(n * k);
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t t = 0; t < k; ++t) w[j * k + t] = tables.value(j, codes[j * ldw + t]);
+    gemm(a, m, k, lda, w.data(), n, k, c, ldc, ep);
 }
 
 }  // namespace reference
