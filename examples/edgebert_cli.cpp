@@ -25,6 +25,7 @@
 #include "cli/cmd_quantize.hpp"
 #include "cli/cmd_tokenize.hpp"
 #include "cli/cmd_classify.hpp"
+#include "cli/load_options.hpp"
 #include "cli/policy_options.hpp"
 
 namespace {
@@ -50,8 +51,8 @@ commands:
   version print the library version
 )";
 
-const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N] [--exit POLICY]
-                    [--adapter DIR]... [--task NAME]
+const std::string run_help = std::string(R"(usage: edgebert run --model PATH --input FILE.json --out DIR [--threads N] [--exit POLICY]
+                    [--adapter DIR]... [--task NAME] [--weights MODE] [--verify]
 
   --model PATH    HuggingFace folder (config.json + model.safetensors), or a compressed model
                   (`edgebert compress` output folder or its model.safetensors)
@@ -75,15 +76,17 @@ const char* const run_help = R"(usage: edgebert run --model PATH --input FILE.js
                   after its adapter
   --task NAME     the task to run (default: the only adapter given); without --adapter, a task of the
                   model folder's tasks/ sub-folders
-)";
+)") + edgebert_cli::weights_option_help;
 
-const char* const bench_help = R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
+const std::string bench_help = std::string(R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
+                     [--weights MODE]
 
   Times forward passes (logits only) on deterministic token ids (the ONNX Runtime peer's generator:
   all positions attended, second half of each sequence token type 1) and prints one JSON line:
-  {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ...}
+  {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ..., "weights",
+   "matrix_bytes" (the weight matrices as held, biases included), "matrices" (count per storage)}
   Defaults: --batch 1 --threads 1 --iters 20 --warmup 5.
-)";
+)") + edgebert_cli::weights_option_help;
 
 const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy POLICY [--lut FILE.csv] [--mode MODE] [--per-sentence]
 
@@ -113,10 +116,11 @@ void make_dir(const std::string& dir) {
 }
 
 int cmd_run(int argc, char** argv) {
-    args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit", "lut", "mode"});
-    if (a.help()) return std::fputs(run_help, stdout), 0;
+    args a(argc, argv, 2, {"model", "input", "out", "threads", "adapter", "task", "exit", "lut", "mode", "weights"}, {"verify"});
+    if (a.help()) return std::fputs(run_help.c_str(), stdout), 0;
     const std::string model_path = a.get("model"), input = a.get("input"), out = a.get("out");
     const int threads = int(a.integer("threads", 1, 0));
+    const edgebert::model::load_options load = edgebert_cli::parse_load_options(a);
 
     // Options first, so a mistyped policy is a usage error whatever the model.
     std::optional<edgebert::exit::exit_policy> exit_policy;
@@ -133,10 +137,14 @@ int cmd_run(int argc, char** argv) {
     if (a.has("adapter") || a.has("task")) {
         if (a.has("adapter")) {
             const auto w = edgebert::model::albert_model::open_weights(model_path);
-            multi.emplace(edgebert::model::albert_model::from_source(w.config, *w.weights), w.weights);
+            multi.emplace(edgebert::model::albert_model::from_source(w.config, *w.weights, load), w.weights);
+            if (load.verify_golden) {
+                if (!w.compressed) throw edgebert::format_error("'" + model_path + "' is not a compressed model: it has no golden outputs to check");
+                w.compressed->check_golden([&](const auto& ids) { return multi->backbone().sentence_logits(ids); });
+            }
             for (const std::string& dir : a.all("adapter")) multi->add_task_folder(dir);
         } else {
-            multi.emplace(edgebert::model::multi_task_model::load(model_path));
+            multi.emplace(edgebert::model::multi_task_model::load(model_path, load));
         }
         const auto names = multi->task_names();
         if (a.has("task")) task_name = a.get("task");
@@ -145,7 +153,7 @@ int cmd_run(int argc, char** argv) {
         const auto& t = multi->get(task_name);
         opt.exit = exit_policy ? *exit_policy : t.policy;
     } else {
-        single.emplace(edgebert::model::albert_model::load(model_path));
+        single.emplace(edgebert::model::albert_model::load(model_path, load));
         if (exit_policy) opt.exit = *exit_policy;
     }
     const auto batch = edgebert::io::read_token_batch(input);
@@ -191,8 +199,8 @@ int cmd_run(int argc, char** argv) {
 }
 
 int cmd_bench(int argc, char** argv) {
-    args a(argc, argv, 2, {"model", "seq-len", "batch", "threads", "iters", "warmup"});
-    if (a.help()) return std::fputs(bench_help, stdout), 0;
+    args a(argc, argv, 2, {"model", "seq-len", "batch", "threads", "iters", "warmup", "weights"}, {"verify"});
+    if (a.help()) return std::fputs(bench_help.c_str(), stdout), 0;
     const std::string model_path = a.get("model");
     const std::size_t seq = std::size_t(a.integer("seq-len", 0, 1));
     if (!a.has("seq-len")) throw usage_error("missing required option '--seq-len'");
@@ -200,7 +208,8 @@ int cmd_bench(int argc, char** argv) {
     const int threads = int(a.integer("threads", 1, 0));
     const int iters = int(a.integer("iters", 20, 1)), warmup = int(a.integer("warmup", 5, 0));
 
-    const auto model = edgebert::model::albert_model::load(model_path);
+    const edgebert::model::load_options load = edgebert_cli::parse_load_options(a);
+    const auto model = edgebert::model::albert_model::load(model_path, load);
     const auto& cfg = model.config();
     edgebert::model::token_batch in;
     in.batch = batch;
@@ -248,6 +257,7 @@ int cmd_bench(int argc, char** argv) {
                         {"gflop", gflop},
                         {"gflops_at_median", gflop / (median / 1e3)},
                         {"gflops_at_min", gflop / (sorted.front() / 1e3)}};
+    line.update(edgebert_cli::weight_report(model, load));
     std::cout << line.dump() << std::endl;
     return 0;
 }

@@ -41,3 +41,4 @@ for s in 0.5 0.6 0.8 0.9; do row "af8e3 + mask, encoder $s, emb 0.6" --format af
 row "af8e3 + mask, encoder 0.9, emb 0.9" --format af8e3 --sparsity 0.9 --embedding-sparsity 0.9
 row "af8e3 + mask, encoder 0.95, emb 0.95" --format af8e3 --sparsity 0.95 --embedding-sparsity 0.95
 row "af8e3 dense codes, encoder 0.5" --format af8e3 --sparsity 0.5 --dense
+for s in 0.5 0.8; do row "af8e3 + 4x8 blocks, encoder $s" --format af8e3 --sparsity $s --block 4x8; done

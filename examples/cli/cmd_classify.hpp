@@ -22,12 +22,13 @@
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
+#include "load_options.hpp"
 #include "policy_options.hpp"
 
 namespace edgebert_cli {
 
-inline const char* const classify_help = R"(usage: edgebert classify --model PATH --input FILE [--task NAME] [--exit POLICY] [--labeled]
-                         [--target-ms X] [--hw hw.json] [--threads N] [--no-progress]
+inline const std::string classify_help = std::string(R"(usage: edgebert classify --model PATH --input FILE [--task NAME] [--exit POLICY] [--labeled]
+                         [--target-ms X] [--hw hw.json] [--threads N] [--no-progress] [--weights MODE]
 
   Classifies one text per line of FILE (or /dev/stdin) with one task of a multi-task model folder
   (config.json, model.safetensors, spiece.model, tasks/NAME/). Prints a JSON object per text:
@@ -38,7 +39,8 @@ inline const char* const classify_help = R"(usage: edgebert classify --model PAT
   under --target-ms (docs/hw.md): the layers this text actually ran, at the voltage and clock chosen after
   layer 1.
 
-  --model PATH      model folder with tasks (see docs/multitask.md)
+  --model PATH      model folder with tasks (see docs/multitask.md); its model.safetensors may be a
+                    compressed model (`edgebert compress` of a model folder copies the tasks and tokenizer)
   --task NAME       the task (required when the model has several)
   --exit POLICY     none, fixed:K, entropy:T, predictor:T (the task's predictor.csv unless --lut),
                     maxprob:P, patience:K (default: the task's own policy)
@@ -50,7 +52,7 @@ inline const char* const classify_help = R"(usage: edgebert classify --model PAT
   --hw FILE         accelerator parameters (as `edgebert energy --hw`)
   --threads N       CPU threads per inference (default 1)
   --no-progress     no progress bar
-)";
+)") + weights_option_help;
 
 namespace detail {
 /// One-line progress bar, redrawn in place on a terminal and every 10 % otherwise.
@@ -111,8 +113,8 @@ inline std::size_t parse_label(const edgebert::model::task& t, const std::string
 
 inline int cmd_classify(int argc, char** argv) {
     namespace ex = edgebert::exit;
-    const args a(argc, argv, 2, {"model", "input", "task", "exit", "lut", "mode", "target-ms", "hw", "threads"},
-                 {"labeled", "no-progress"});
+    const args a(argc, argv, 2, {"model", "input", "task", "exit", "lut", "mode", "target-ms", "hw", "threads", "weights"},
+                 {"labeled", "no-progress", "verify"});
     if (a.help()) {
         std::cout << classify_help;
         return 0;
@@ -130,7 +132,7 @@ inline int cmd_classify(int argc, char** argv) {
     }
     const edgebert::hw::hw_params params = a.has("hw") ? edgebert::hw::hw_params::load(a.get("hw")) : edgebert::hw::hw_params{};
 
-    const auto mt = edgebert::model::multi_task_model::load(model_path);
+    const auto mt = edgebert::model::multi_task_model::load(model_path, parse_load_options(a));
     const auto tokenizer = edgebert::text::albert_tokenizer::load(model_path);
     const auto names = mt.task_names();
     std::string task_name;

@@ -3,6 +3,8 @@
 // edgebert compress: prune and quantize a model into a compressed model folder (io/compressed_model.hpp).
 
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 #include <iostream>
 #include <string>
 #include <cerrno>
@@ -16,16 +18,22 @@
 namespace edgebert_cli {
 
 inline const char* const compress_help = R"(usage: edgebert compress --model PATH --out DIR [--format NAME] [--sparsity S]
-                         [--embedding-sparsity S] [--per-row] [--dense] [--keep-embeddings] [--golden N]
+                         [--embedding-sparsity S] [--block RxC] [--per-row] [--dense] [--keep-embeddings]
+                         [--golden N]
 
   Prunes (magnitude) and quantizes every matrix of an ALBERT model and writes DIR/model.safetensors, a
   safetensors file with the codes as U8/U16 tensors, pruned matrices as EdgeBERT bit masks plus their
-  nonzero codes, biases and LayerNorms in F32, and the format of each tensor and golden outputs in its
-  metadata. `edgebert run` and `bench` take DIR (or the file) as --model.
+  nonzero codes (or, with --block, as R x C blocks), biases and LayerNorms in F32, and the format of each
+  tensor and golden outputs in its metadata. When PATH is a folder, its tokenizer (spiece.model,
+  tokenizer_config.json) and tasks/ are copied too, so DIR is a model folder. `edgebert run`, `bench` and
+  `classify` take DIR (or the file) as --model and compute on the 8-bit codes (see their --weights).
 
   --format NAME            af8e3 (default; af8), af<N>e<E>, af<N>e<E>-2022, af8-hw, e4m3, e5m2, fp16, bf16
   --sparsity S             fraction of every encoder matrix pruned by magnitude (default 0)
   --embedding-sparsity S   fraction of the word embeddings pruned (EdgeBERT uses 0.6; default 0)
+  --block RxC              prune the encoder matrices by R x C blocks (the --sparsity fraction of blocks with the
+                           smallest mean magnitude) and store them block-sparse; sides 1..64 (4x8 runs fastest
+                           on CPUs, docs/sparse.md)
   --per-row                one exponent bias (AdaptivFloat) or scale (FP8) per output row
   --dense                  store pruned matrices as dense codes instead of bit mask + nonzeros
   --keep-embeddings        leave the embedding tables in F32
@@ -39,7 +47,6 @@ inline int cmd_compress(int argc, char** argv) {
            {"per-row", "dense", "keep-embeddings"});
     if (a.help()) return std::fputs(compress_help, stdout), 0;
     const std::string model_path = a.get("model"), out = a.get("out");
-    if (a.has("block")) throw usage_error("--block (block-sparse storage) is not available in this version");
     auto fraction = [&](const char* key) {
         if (!a.has(key)) return 0.0;
         const std::string v = a.get(key);
@@ -60,6 +67,17 @@ inline int cmd_compress(int argc, char** argv) {
     opt.per_row = a.has("per-row");
     opt.bitmask = !a.has("dense");
     opt.compress_embeddings = !a.has("keep-embeddings");
+    if (a.has("block")) {
+        const std::string v = a.get("block");
+        unsigned long r = 0, c = 0;
+        char x = 0, extra = 0;
+        if (std::sscanf(v.c_str(), "%lu%c%lu%c", &r, &x, &c, &extra) != 3 || x != 'x' || r < 1 || c < 1 || r > 64 || c > 64 ||
+            v.find_first_not_of("0123456789x") != std::string::npos)
+            throw usage_error("--block must be RxC with R and C in 1..64 (e.g. 4x8), got '" + v + "'");
+        if (a.has("dense")) throw usage_error("--block and --dense exclude each other");
+        opt.block_rows = r;
+        opt.block_cols = c;
+    }
     const std::size_t golden = std::size_t(a.integer("golden", 2, 0));
     edgebert::numeric::parse_format(opt.format);  // a bad name fails before any work
 
@@ -83,9 +101,27 @@ inline int cmd_compress(int argc, char** argv) {
         file, cfg, *w.weights, opt, ids, [&](const edgebert::io::weight_source& src, const std::vector<std::vector<std::int64_t>>& s) {
             return edgebert::model::albert_model::from_source(cfg, src).sentence_logits(s);
         });
-    // the file must load and reproduce its golden outputs
-    const auto check = edgebert::model::albert_model::load(file, golden > 0);
-    (void)check;
+    // the file must load and reproduce its golden outputs, in 8-bit and decoded
+    for (auto weights : {edgebert::model::weight_storage::fastest, edgebert::model::weight_storage::fp32}) {
+        edgebert::model::load_options check;
+        check.weights = weights;
+        check.verify_golden = golden > 0;
+        (void)edgebert::model::albert_model::load(file, check);
+    }
+    // a model folder stays one: tokenizer and tasks come along
+    std::vector<std::string> copied;
+    struct stat st {};
+    if (::stat(model_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        namespace fs = std::filesystem;
+        for (const char* part : {"spiece.model", "tokenizer_config.json", "tasks"}) {
+            const fs::path from = fs::path(model_path) / part;
+            if (!fs::exists(from)) continue;
+            std::error_code ec;
+            fs::copy(from, fs::path(out) / part, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+            if (ec) throw edgebert::io_error("cannot copy '" + from.string() + "' to '" + out + "': " + ec.message());
+            copied.push_back(part);
+        }
+    }
 
     std::size_t encoder = 0, embeddings = 0, other = 0, nonzeros = 0, elements = 0;
     for (const auto& t : report.tensors) {
@@ -99,7 +135,8 @@ inline int cmd_compress(int argc, char** argv) {
                         {"format", edgebert::numeric::parse_format(opt.format).name()},
                         {"sparsity", opt.encoder_sparsity},
                         {"embedding_sparsity", opt.embedding_sparsity},
-                        {"storage", opt.bitmask ? "bitmask" : "dense"},
+                        {"storage", opt.block_rows ? "block " + std::to_string(opt.block_rows) + "x" + std::to_string(opt.block_cols)
+                                    : opt.bitmask ? "bitmask" : "dense"},
                         {"fp32_bytes", report.fp32_bytes},
                         {"compressed_bytes", report.file_bytes},
                         {"ratio", double(report.fp32_bytes) / double(report.file_bytes)},
@@ -107,7 +144,8 @@ inline int cmd_compress(int argc, char** argv) {
                         {"embedding_bytes", embeddings},
                         {"other_matrix_bytes", other},
                         {"matrix_density", elements ? double(nonzeros) / double(elements) : 1.0},
-                        {"golden_sentences", golden}};
+                        {"golden_sentences", golden},
+                        {"copied", copied}};
     std::cout << line.dump() << std::endl;
     return 0;
 }

@@ -122,9 +122,28 @@ import numpy as np; q = np.load('q_af8.npy'); w = np.load('w.npy'); print(q.shap
   expect "bench compressed"   0 '"median_ms"'                       -- "$bin" bench --model small/model.safetensors --seq-len 8 --iters 2 --warmup 0
   expect "compress format"    1 "unknown number format 'af'"        -- "$bin" compress --model ramps --out small2 --format af
   expect "compress sparsity"  2 "--sparsity must be a number in [0, 1)" -- "$bin" compress --model ramps --out small2 --sparsity 1.5
-  expect "compress block"     2 "--block"                           -- "$bin" compress --model ramps --out small2 --block 4x4
+  # block-sparse storage and --weights: every layout gives the fp32-decoded model's outputs
+  expect "compress block"     0 '"storage":"block 4x4"'             -- "$bin" compress --model ramps --out blocks --sparsity 0.6 --block 4x4
+  for w in fp32 stored fastest; do
+    expect "run --weights $w" 0 '"command":"run"'                   -- "$bin" run --model blocks --input in.json --out ow_$w --weights $w --verify
+  done
+  expect "weights agree"      0 "True True"                         -- "$py" -c "
+import numpy as np; a, b, c = (np.load(f'ow_{w}/logits.npy') for w in ('fp32', 'stored', 'fastest'))
+print(bool(np.allclose(a, b, rtol=1e-4, atol=1e-4)), bool(np.allclose(a, c, rtol=1e-4, atol=1e-4)))"
+  expect "bench storages"     0 '"block_sparse":'                   -- "$bin" bench --model blocks --seq-len 8 --iters 2 --warmup 0 --weights stored
+  expect "bench fp32 storage" 0 '"matrices":{"fp32":'               -- "$bin" bench --model blocks --seq-len 8 --iters 2 --warmup 0 --weights fp32
+  for b in 4x 0x4 4x4x4 65x1 x8 4*4; do
+    expect "compress --block $b" 2 "--block must be RxC"            -- "$bin" compress --model ramps --out small2 --block "$b"
+  done
+  expect "block and dense"    2 "exclude each other"                -- "$bin" compress --model ramps --out small2 --block 4x4 --dense
+  expect "unknown weights"    2 "unknown weight storage 'int8'"     -- "$bin" run --model blocks --input in.json --out o21 --weights int8
+  expect "verify HF folder"   1 "not a compressed model"            -- "$bin" bench --model ramps --seq-len 8 --iters 1 --warmup 0 --verify
   head -c 300 small/model.safetensors > cut.safetensors
   expect "truncated compressed" 1 "cut.safetensors"                 -- "$bin" run --model cut.safetensors --input in.json --out o20
+  # a compressed model folder keeps its tasks and tokenizer: classify runs on it
+  bundled=$here/../../models/albert-tiny-sst2-lang
+  expect "compress folder"    0 '"copied":["spiece.model","tokenizer_config.json","tasks"]' -- "$bin" compress --model "$bundled" --out tiny8
+  expect "classify compressed" 0 '"summary":true'                   -- sh -c "head -20 '$bundled/reference/sst2_dev.tsv' | '$bin' classify --model tiny8 --task sst2 --input /dev/stdin --labeled --no-progress"
 else
   echo "note: python3-numpy not installed; skipping the checks that need a generated model"
 fi

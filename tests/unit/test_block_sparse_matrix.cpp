@@ -56,7 +56,7 @@ TEST_CASE("block_sparse_matrix round trips for many block shapes", "[block_spars
     }
 }
 
-TEST_CASE("prune_blocks zeroes the blocks of smallest L1 norm", "[block_sparse_matrix]") {
+TEST_CASE("prune_blocks zeroes the blocks of smallest mean magnitude", "[block_sparse_matrix]") {
     // 4 x 4 in 2 x 2 blocks with norms 4, 40, 0.4, 400 (block order (0,0), (0,1), (1,0), (1,1))
     std::vector<float> w = {1, 1, 10, 10,  //
                             1, 1, 10, 10,  //
@@ -70,6 +70,13 @@ TEST_CASE("prune_blocks zeroes the blocks of smallest L1 norm", "[block_sparse_m
     CHECK(b == w);
     CHECK_THROWS_AS(sparse::prune_blocks(b.data(), 4, 4, 4, 2, 2, 1.0), config_error);
     CHECK_THROWS_AS(sparse::prune_blocks(b.data(), 4, 4, 4, 0, 2, 0.5), config_error);
+    // 3 x 3 in 2 x 2 blocks: the edge blocks hold 2, 2 and 1 elements. By mean magnitude the full block (1) and
+    // the bottom edge (2) go; by L1 norm the corner (5) and the bottom edge (4) would tie with the full one (4)
+    std::vector<float> e = {1, 1, 3,  //
+                            1, 1, 3,  //
+                            2, 2, 5};
+    sparse::prune_blocks(e.data(), 3, 3, 3, 2, 2, 0.5);
+    CHECK(e == std::vector<float>{0, 0, 3, 0, 0, 3, 0, 0, 5});
 }
 
 TEST_CASE("quantized block_sparse_matrix", "[block_sparse_matrix]") {

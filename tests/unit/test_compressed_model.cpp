@@ -8,41 +8,13 @@
 #include <edgebert/model/albert_model.hpp>
 
 #include "support/albert_test_util.hpp"
+#include "support/compressed_test_util.hpp"
 #include "support/temp_path.hpp"
 
 using namespace edgebert;
 
-namespace {
-std::vector<std::vector<std::int64_t>> golden_ids() { return {{2, 5, 9, 3}, {2, 7, 7, 11, 13, 3}}; }
-
-io::compress_report compress(const std::string& path, const model::albert_config& cfg, const io::weight_source& src,
-                             const io::compress_options& opt, bool golden = true) {
-    return io::write_compressed_model(path, cfg, src, opt, golden ? golden_ids() : std::vector<std::vector<std::int64_t>>{},
-                                      [&](const io::weight_source& s, const std::vector<std::vector<std::int64_t>>& ids) {
-                                          return model::albert_model::from_source(cfg, s).sentence_logits(ids);
-                                      });
-}
-
-/// Rewrite a compressed file with one tensor or metadata entry changed.
-void rewrite(const std::string& from, const std::string& to,
-             const std::function<void(std::map<std::string, std::string>&, std::map<std::string, std::vector<std::uint8_t>>&,
-                                      std::map<std::string, std::pair<io::dtype, std::vector<std::size_t>>>&)>& edit) {
-    io::safetensors_file f(from);
-    std::map<std::string, std::string> meta = f.metadata();
-    std::map<std::string, std::vector<std::uint8_t>> data;
-    std::map<std::string, std::pair<io::dtype, std::vector<std::size_t>>> kind;
-    for (const auto& t : f.tensors()) {
-        const auto* p = reinterpret_cast<const std::uint8_t*>(f.data(t));
-        data[t.name].assign(p, p + (t.end - t.begin));
-        kind[t.name] = {t.type, t.shape};
-    }
-    edit(meta, data, kind);
-    io::safetensors_writer w;
-    for (const auto& [k, v] : meta) w.set_metadata(k, v);
-    for (const auto& [name, bytes] : data) w.add(name, kind[name].first, kind[name].second, bytes.data(), bytes.size());
-    w.write(to);
-}
-}  // namespace
+using test_util::compress;
+using test_util::rewrite;
 
 TEST_CASE("compressed models decode to exactly the pruned and quantized weights", "[compress]") {
     const auto cfg = test_util::odd_config();
@@ -100,6 +72,51 @@ TEST_CASE("the bit-mask storage is EdgeBERT's byte count: one bit per element pl
     }
 }
 
+TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's codes plus one bit per block", "[compress]") {
+    const auto cfg = test_util::odd_config();  // H = 36, I = 50: edge blocks are partial for 4x8
+    const auto src = model::albert_model::random_weights(cfg, 6);
+    for (auto [R, C] : {std::pair<std::size_t, std::size_t>{4, 8}, {16, 1}, {1, 8}}) {
+        INFO(R << "x" << C);
+        io::compress_options opt;
+        opt.encoder_sparsity = 0.7;
+        opt.block_rows = R;
+        opt.block_cols = C;
+        const std::string path = test_util::temp_path("block.safetensors");
+        const auto report = compress(path, cfg, src, opt);
+        const auto c = io::compressed_model::open(path);
+        std::size_t block_tensors = 0;
+        for (const auto& t : report.tensors) {
+            if (!io::detail::is_encoder_matrix(t.name)) {
+                CHECK(t.storage != "block");
+                continue;
+            }
+            REQUIRE(t.storage == "block");
+            ++block_tensors;
+            const std::size_t rows = t.shape[0], cols = t.shape[1];
+            const std::size_t grid = ((rows + R - 1) / R) * ((cols + C - 1) / C);
+            const io::compressed_matrix* m = c.weights().compressed(t.name);
+            REQUIRE(m != nullptr);
+            const std::size_t stored = m->code_count / (R * C);
+            CHECK(stored <= grid - std::size_t(0.7 * double(grid)));  // the pruned blocks are not stored
+            CHECK(t.bytes == (grid + 7) / 8 + stored * R * C);
+            // the decoded values are the block-pruned, quantized weights
+            const auto orig = src.values(t.name, rows, cols);
+            std::vector<float> want(orig.data(), orig.data() + rows * cols);
+            sparse::prune_blocks(want.data(), rows, cols, cols, R, C, opt.encoder_sparsity);
+            want = numeric::quantized_tensor::quantize(want, t.shape, numeric::parse_format("af8e3")).dequantize();
+            const auto got = c.weights().values(t.name, rows, cols);
+            CHECK(std::vector<float>(got.data(), got.data() + rows * cols) == want);
+        }
+        CHECK(block_tensors == 6 * cfg.num_hidden_groups * cfg.inner_group_num);
+        CHECK_NOTHROW(model::albert_model::load(path, true));
+    }
+    io::compress_options bad;
+    bad.block_rows = 4;  // and 0 columns
+    CHECK_THROWS_AS(compress(test_util::temp_path("x.safetensors"), cfg, src, bad), config_error);
+    bad.block_cols = 65;
+    CHECK_THROWS_WITH(compress(test_util::temp_path("x.safetensors"), cfg, src, bad), Catch::Contains("4x65"));
+}
+
 TEST_CASE("corrupt compressed models are refused with the culprit named", "[compress]") {
     const auto cfg = test_util::odd_config();
     const auto src = model::albert_model::random_weights(cfg, 5);
@@ -109,9 +126,9 @@ TEST_CASE("corrupt compressed models are refused with the culprit named", "[comp
     const std::string good = test_util::temp_path("good.safetensors"), bad = test_util::temp_path("bad.safetensors");
     compress(good, cfg, src, opt);
     const std::string ffn = "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight";
-    using meta_t = std::map<std::string, std::string>;
-    using data_t = std::map<std::string, std::vector<std::uint8_t>>;
-    using kind_t = std::map<std::string, std::pair<io::dtype, std::vector<std::size_t>>>;
+    using meta_t = test_util::file_metadata;
+    using data_t = test_util::file_data;
+    using kind_t = test_util::file_kinds;
     auto tensors_json = [](meta_t& m) { return nlohmann::json::parse(m["tensors"]); };
 
     rewrite(good, bad, [&](meta_t& m, data_t&, kind_t&) { m["config"] = "{not json"; });

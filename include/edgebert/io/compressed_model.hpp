@@ -5,14 +5,10 @@
 //   __metadata__  "format": "edgebert-compressed", "edgebert_version", "config" (the HF config.json),
 //                 "tensors" (JSON: per compressed tensor its format, shape, storage, parameters),
 //                 "golden" (JSON: input ids and the logits the compressed model gave at compression time)
-//   dense storage     NAME            U8 [rows, cols] codes (U16 for formats wider than 8 bits)
-//   bit-mask storage  NAME            U8/U16 [nnz] codes of the nonzero elements, in C order
-//                     NAME.__mask     U8 [ceil(rows*cols/8)] one bit per element, LSB first: EdgeBERT's encoding
-//                                     (one n-bit mask word per n-element vector, nonzeros packed) for any n
-//                                     dividing the row length, laid end to end
-//   per-row parameters NAME.__row_params F32 [rows] (exponent biases, or FP8 scales)
+//   matrices          dense codes, EdgeBERT bit mask + nonzero codes, or R x C blocks (io/compressed_matrix.hpp)
 //   other tensors     F32, HF names
-// Reading decodes every matrix back to fp32 (a weight_source), so the model code is the same for both files.
+// Reading keeps the matrices as stored: a model built from the file computes on the 8-bit codes directly
+// (model/weight_storage.hpp) or decodes them to fp32 (values()), so the model code is the same for both files.
 
 #include <algorithm>
 #include <cmath>
@@ -30,6 +26,8 @@
 #include "../detail/read_file.hpp"
 #include "../model/albert_config.hpp"
 #include "../numeric/format.hpp"
+#include "../sparse/block_sparse_matrix.hpp"
+#include "compressed_matrix.hpp"
 #include "safetensors.hpp"
 #include "weight_source.hpp"
 
@@ -41,13 +39,16 @@ struct compress_options {
     double encoder_sparsity = 0;   ///< magnitude pruning of every encoder matrix (fraction of zeros)
     double embedding_sparsity = 0;  ///< magnitude pruning of the word embeddings (EdgeBERT: 0.6)
     bool bitmask = true;           ///< store matrices as mask + nonzero codes where that is smaller (else dense codes)
+    /// Block-sparse encoder matrices: R x C blocks (0 x 0: off). The encoder is then pruned by blocks (the
+    /// encoder_sparsity fraction of blocks with the smallest L1 norm) and stored as block mask + blocks.
+    std::size_t block_rows = 0, block_cols = 0;
     bool compress_embeddings = true;
     bool compress_heads = true;    ///< pooler, classifier, off-ramps
 };
 
 /// What happened to one tensor.
 struct compressed_tensor_info {
-    std::string name, format, storage;  ///< storage: "dense" or "bitmask"
+    std::string name, format, storage;  ///< storage: "dense", "bitmask" or "block"
     std::vector<std::size_t> shape;
     std::size_t nonzeros = 0, bytes = 0;  ///< bytes in the file (codes + mask + row parameters)
 };
@@ -99,6 +100,10 @@ compress_report write_compressed_model(const std::string& path, const model::alb
     const numeric::number_format fmt = numeric::parse_format(opt.format);
     if (opt.per_row && !fmt.is_adaptivfloat() && !fmt.is_fp8())
         throw config_error(fmt.name() + " has no per-row parameter");
+    if ((opt.block_rows == 0) != (opt.block_cols == 0) || opt.block_rows > sparse::block_sparse_matrix::max_block_side ||
+        opt.block_cols > sparse::block_sparse_matrix::max_block_side)
+        throw config_error("block shape " + std::to_string(opt.block_rows) + "x" + std::to_string(opt.block_cols) +
+                           " is not valid (both sides in 1..64, or 0x0 for none)");
     compress_report report;
     std::map<std::string, memory_source::tensor> decoded;  // what the compressed model computes with
     nlohmann::json infos = nlohmann::json::object();
@@ -120,7 +125,9 @@ compress_report write_compressed_model(const std::string& path, const model::alb
             decoded[name] = {shape, std::move(x)};
             continue;
         }
-        if (encoder) detail::prune_by_magnitude(x, opt.encoder_sparsity);
+        const bool blocks = encoder && opt.block_rows > 0 && opt.block_cols > 0;
+        if (blocks) sparse::prune_blocks(x.data(), rows, cols, cols, opt.block_rows, opt.block_cols, opt.encoder_sparsity);
+        else if (encoder) detail::prune_by_magnitude(x, opt.encoder_sparsity);
         if (embedding && name.find("word_embeddings") != std::string::npos) detail::prune_by_magnitude(x, opt.embedding_sparsity);
 
         numeric::quantize_options qo;
@@ -130,34 +137,69 @@ compress_report write_compressed_model(const std::string& path, const model::alb
         compressed_tensor_info info{name, fmt.name(), "dense", shape, 0, 0};
         for (float v : back) info.nonzeros += v != 0.f;
         const std::size_t code_size = fmt.byte_codes() ? 1 : 2;
+        const dtype code_type = code_size == 1 ? dtype::U8 : dtype::U16;
+        std::vector<std::uint8_t> codes;
+        auto push_code = [&](std::size_t i) {
+            const std::uint16_t c = q.code(i);
+            codes.push_back(std::uint8_t(c & 0xFF));
+            if (code_size == 2) codes.push_back(std::uint8_t(c >> 8));
+        };
+        // a block is stored when one of its elements decodes to nonzero
+        const std::size_t R = blocks ? opt.block_rows : 1, C = blocks ? opt.block_cols : 1;
+        const std::size_t grid_rows = (rows + R - 1) / R, grid_cols = (cols + C - 1) / C;
+        std::vector<std::uint8_t> block_mask;
+        std::size_t stored_blocks = 0;
+        if (blocks) {
+            block_mask.assign((grid_rows * grid_cols + 7) / 8, 0);
+            for (std::size_t b = 0; b < grid_rows * grid_cols; ++b) {
+                const std::size_t r0 = b / grid_cols * R, c0 = b % grid_cols * C;
+                bool any = false;
+                for (std::size_t r = r0; r < std::min(rows, r0 + R) && !any; ++r)
+                    for (std::size_t c = c0; c < std::min(cols, c0 + C) && !any; ++c) any = back[r * cols + c] != 0.f;
+                if (any) block_mask[b / 8] = std::uint8_t(block_mask[b / 8] | (1u << (b % 8))), ++stored_blocks;
+            }
+        }
+        const std::size_t dense_bytes = n * code_size;
         // the bit mask pays for itself once fewer than 7/8 (8-bit codes) of the elements are nonzero
-        const bool sparse = opt.bitmask && (n + 7) / 8 + info.nonzeros * code_size < n * code_size;
-        if (sparse) {
+        const std::size_t bitmask_bytes = (n + 7) / 8 + info.nonzeros * code_size;
+        const std::size_t block_bytes = block_mask.size() + stored_blocks * R * C * code_size;
+        nlohmann::json j{{"format", fmt.name()}, {"shape", shape}};
+        if (blocks && block_bytes < dense_bytes) {
+            info.storage = "block";
+            codes.reserve(stored_blocks * R * C * code_size);
+            for (std::size_t b = 0; b < grid_rows * grid_cols; ++b) {
+                if (!((block_mask[b / 8] >> (b % 8)) & 1u)) continue;
+                const std::size_t r0 = b / grid_cols * R, c0 = b % grid_cols * C;
+                for (std::size_t r = r0; r < r0 + R; ++r)
+                    for (std::size_t c = c0; c < c0 + C; ++c) {
+                        if (r < rows && c < cols) push_code(r * cols + c);
+                        else codes.insert(codes.end(), code_size, std::uint8_t(0));  // padding: code 0 (+0)
+                    }
+            }
+            w.add(name, code_type, {codes.size() / code_size}, codes.data(), codes.size());
+            w.add(name + ".__block_mask", dtype::U8, {block_mask.size()}, block_mask.data(), block_mask.size());
+            info.bytes = codes.size() + block_mask.size();
+            j["block"] = {R, C};
+        } else if (!blocks && opt.bitmask && bitmask_bytes < dense_bytes) {
             info.storage = "bitmask";
             std::vector<std::uint8_t> mask((n + 7) / 8, 0);
-            std::vector<std::uint8_t> codes;
             codes.reserve(info.nonzeros * code_size);
             for (std::size_t i = 0; i < n; ++i) {
                 if (back[i] == 0.f) continue;
                 mask[i / 8] = std::uint8_t(mask[i / 8] | (1u << (i % 8)));
-                const std::uint16_t c = q.code(i);
-                codes.push_back(std::uint8_t(c & 0xFF));
-                if (code_size == 2) codes.push_back(std::uint8_t(c >> 8));
+                push_code(i);
             }
-            w.add(name, code_size == 1 ? dtype::U8 : dtype::U16, {info.nonzeros}, codes.data(), codes.size());
+            w.add(name, code_type, {info.nonzeros}, codes.data(), codes.size());
             w.add(name + ".__mask", dtype::U8, {mask.size()}, mask.data(), mask.size());
             info.bytes = codes.size() + mask.size();
         } else {
-            std::vector<std::uint8_t> codes(n * code_size);
-            for (std::size_t i = 0; i < n; ++i) {
-                const std::uint16_t c = q.code(i);
-                codes[i * code_size] = std::uint8_t(c & 0xFF);
-                if (code_size == 2) codes[i * code_size + 1] = std::uint8_t(c >> 8);
-            }
-            w.add(name, code_size == 1 ? dtype::U8 : dtype::U16, shape, codes.data(), codes.size());
+            codes.reserve(dense_bytes);
+            for (std::size_t i = 0; i < n; ++i) push_code(i);
+            w.add(name, code_type, shape, codes.data(), codes.size());
             info.bytes = codes.size();
         }
-        nlohmann::json j{{"format", fmt.name()}, {"shape", shape}, {"storage", info.storage}, {"nonzeros", info.nonzeros}};
+        j["storage"] = info.storage;
+        j["nonzeros"] = info.nonzeros;
         if (opt.per_row) {
             std::vector<float> params;
             for (const auto& p : q.params()) params.push_back(fmt.is_fp8() ? p.scale : float(p.exp_bias));
@@ -189,7 +231,69 @@ compress_report write_compressed_model(const std::string& path, const model::alb
     return report;
 }
 
-/// A compressed model file, validated and decoded to fp32 tensors with HF names.
+/// The tensors of a compressed model file with HF names: compressed matrices decode to fp32 when values() is
+/// asked for them (compressed() gives their codes), the others are read in place (F32) or widened (F16/BF16).
+class compressed_source final : public weight_source {
+public:
+    std::vector<std::string> names() const override { return names_; }
+    const std::vector<std::size_t>* shape(const std::string& name) const override {
+        auto it = matrices_.find(name);
+        if (it != matrices_.end()) return &it->second.shape;
+        return is_side_tensor(name) ? nullptr : plain_.shape(name);
+    }
+    const_matrix values(const std::string& name, std::size_t rows, std::size_t cols) const override {
+        auto it = matrices_.find(name);
+        if (it == matrices_.end()) {
+            if (is_side_tensor(name)) throw missing_tensor_error("tensor '" + name + "' not found in " + describe());
+            return plain_.values(name, rows, cols);
+        }
+        const compressed_matrix& m = it->second.matrix;
+        if (m.rows * m.cols != rows * cols)
+            throw shape_error("tensor '" + name + "' in " + describe() + " has " + std::to_string(m.rows * m.cols) +
+                              " values, expected " + std::to_string(rows * cols));
+        return const_matrix(m.decode(), rows, cols);
+    }
+    std::string describe() const override { return file_->path(); }
+    void release(const std::string& name) const override {
+        auto it = matrices_.find(name);
+        if (it == matrices_.end()) return plain_.release(name);
+        for (const char* suffix : {"", ".__mask", ".__block_mask"})
+            if (const tensor_info* t = file_->find(name + suffix)) file_->release(*t);
+    }
+    const compressed_matrix* compressed(const std::string& name) const override {
+        auto it = matrices_.find(name);
+        return it == matrices_.end() ? nullptr : &it->second.matrix;
+    }
+
+    static bool is_side_tensor(const std::string& n) {
+        for (const char* suffix : {".__mask", ".__block_mask", ".__row_params"}) {
+            const std::size_t k = std::char_traits<char>::length(suffix);
+            if (n.size() >= k && n.compare(n.size() - k, k, suffix) == 0) return true;
+        }
+        return false;
+    }
+
+private:
+    struct entry {
+        compressed_matrix matrix;
+        std::vector<std::size_t> shape;
+    };
+    friend class compressed_model;
+    compressed_source(std::shared_ptr<const safetensors_file> file, std::map<std::string, entry> matrices)
+        : file_(std::move(file)), plain_(file_), matrices_(std::move(matrices)) {
+        for (const tensor_info& t : file_->tensors())
+            if (!is_side_tensor(t.name)) names_.push_back(t.name);
+    }
+
+    std::shared_ptr<const safetensors_file> file_;
+    safetensors_source plain_;
+    std::map<std::string, entry> matrices_;
+    std::vector<std::string> names_;
+};
+
+/// A compressed model file, validated. Its matrices stay as the file stores them (weights().compressed());
+/// weights().values() decodes them to fp32 on demand. A file parsed from memory (parse_safetensors) must
+/// outlive the model, as for safetensors_source.
 class compressed_model {
 public:
     static bool is_compressed(const safetensors_file& f) {
@@ -215,28 +319,29 @@ public:
         m.config_ = model::albert_config::from_json(parse("config"), path + " (metadata \"config\")");
         const nlohmann::json infos = parse("tensors");
         if (!infos.is_object()) throw format_error(path + ": metadata \"tensors\" must be an object");
-        std::map<std::string, memory_source::tensor> out;
+        auto file = std::make_shared<const safetensors_file>(f);
+        std::map<std::string, compressed_source::entry> matrices;
         for (const tensor_info& t : f.tensors()) {
             const std::string& n = t.name;
-            if (ends_with(n, ".__mask") || ends_with(n, ".__row_params")) {
+            if (compressed_source::is_side_tensor(n)) {
                 const std::string base = n.substr(0, n.rfind(".__"));
                 if (!infos.contains(base)) throw unexpected_tensor_error(path + ": '" + n + "' belongs to no compressed tensor");
                 continue;
             }
             if (infos.contains(n)) {
-                out[n] = decode(f, t, infos[n], path, m.infos_);
+                compressed_matrix c = compressed_matrix::parse(file, t, infos[n], path);
+                m.infos_.push_back({n, c.format.name(), compressed_matrix::layout_name(c.storage), {c.rows, c.cols}, c.nonzeros,
+                                    c.stored_bytes});
+                std::vector<std::size_t> shape{c.rows, c.cols};
+                matrices.emplace(n, compressed_source::entry{std::move(c), std::move(shape)});
                 continue;
             }
             if (t.type != dtype::F32 && t.type != dtype::F16 && t.type != dtype::BF16)
                 throw format_error(path + ": tensor '" + n + "' is " + to_string(t.type) + " but has no entry in metadata \"tensors\"");
-            const safetensors_source src(std::make_shared<const safetensors_file>(f));
-            const std::size_t rows = t.shape.size() >= 2 ? t.shape[0] : 1, cols = rows ? t.numel() / std::max<std::size_t>(rows, 1) : 0;
-            const const_matrix v = src.values(n, rows, cols);
-            out[n] = {t.shape, std::vector<float>(v.data(), v.data() + t.numel())};
         }
         for (auto it = infos.begin(); it != infos.end(); ++it)
             if (!f.find(it.key())) throw missing_tensor_error(path + ": metadata lists '" + it.key() + "' but the file has no such tensor");
-        m.source_ = std::make_shared<memory_source>(std::move(out), path);
+        m.source_ = std::shared_ptr<compressed_source>(new compressed_source(file, std::move(matrices)));
         auto g = f.metadata().find("golden");
         if (g != f.metadata().end()) {
             const nlohmann::json j = parse("golden");
@@ -257,7 +362,7 @@ public:
 
     const model::albert_config& config() const noexcept { return config_; }
     const weight_source& weights() const noexcept { return *source_; }
-    std::shared_ptr<const memory_source> shared_weights() const noexcept { return source_; }
+    std::shared_ptr<const weight_source> shared_weights() const noexcept { return source_; }
     const std::vector<compressed_tensor_info>& tensors() const noexcept { return infos_; }
     std::size_t file_bytes() const noexcept { return file_bytes_; }
     const std::vector<std::vector<std::int64_t>>& golden_inputs() const noexcept { return golden_ids_; }
@@ -283,129 +388,8 @@ public:
     }
 
 private:
-    static bool ends_with(const std::string& s, const char* suffix) {
-        const std::size_t n = std::char_traits<char>::length(suffix);
-        return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-    }
-
-    static memory_source::tensor decode(const safetensors_file& f, const tensor_info& t, const nlohmann::json& j,
-                                        const std::string& path, std::vector<compressed_tensor_info>& infos) {
-        const std::string& n = t.name;
-        auto fail = [&](const std::string& why) { return format_error(path + ": compressed tensor '" + n + "': " + why); };
-        numeric::number_format fmt;
-        std::vector<std::size_t> shape;
-        std::string storage;
-        try {
-            fmt = numeric::parse_format(j.at("format").get<std::string>());
-            shape = j.at("shape").get<std::vector<std::size_t>>();
-            storage = j.at("storage").get<std::string>();
-        } catch (const nlohmann::json::exception& e) {
-            throw fail(std::string("metadata entry is malformed: ") + e.what());
-        } catch (const config_error& e) {
-            throw fail(e.what());
-        }
-        if (shape.size() != 2 || shape[0] == 0 || shape[1] == 0) throw fail("shape must be [rows, cols] with both positive");
-        if (shape[0] > (std::size_t(1) << 32) || shape[1] > (std::size_t(1) << 32)) throw fail("shape is too large");
-        const std::size_t rows = shape[0], cols = shape[1], numel = rows * cols;
-        const dtype want = fmt.byte_codes() ? dtype::U8 : dtype::U16;
-        if (t.type != want) throw fail(std::string("codes are ") + to_string(t.type) + ", " + fmt.name() + " needs " + to_string(want));
-        const std::size_t code_size = fmt.byte_codes() ? 1 : 2;
-        const std::uint8_t* raw = reinterpret_cast<const std::uint8_t*>(f.data(t));
-        auto code_at = [&](std::size_t i) -> std::uint16_t {
-            return code_size == 1 ? raw[i] : std::uint16_t(raw[2 * i] | (raw[2 * i + 1] << 8));
-        };
-        // parameters
-        const bool per_row = j.value("per_row", false);
-        std::vector<numeric::quant_param> params;
-        try {
-            if (per_row) {
-                const tensor_info* p = f.find(n + ".__row_params");
-                if (!p) throw fail("per_row is set but '" + n + ".__row_params' is missing");
-                if (p->type != dtype::F32 || p->shape != std::vector<std::size_t>{rows}) throw fail("'.__row_params' must be F32 [" + std::to_string(rows) + "]");
-                const safetensors_source src(std::make_shared<const safetensors_file>(f));
-                const const_matrix v = src.values(n + ".__row_params", 1, rows);
-                for (std::size_t r = 0; r < rows; ++r) {
-                    const float x = v.data()[r];
-                    if (fmt.is_fp8()) params.push_back(numeric::quant_param::of_scale(x));
-                    else {
-                        if (!(x == std::floor(x)) || std::abs(x) > 1e6f) throw fail("row " + std::to_string(r) + " exponent bias " + std::to_string(x) + " is not an integer");
-                        params.push_back(numeric::quant_param::of_bias(int(x)));
-                    }
-                }
-            } else if (fmt.is_adaptivfloat()) {
-                params.push_back(numeric::quant_param::of_bias(j.at("exp_bias").get<int>()));
-            } else if (fmt.is_fp8()) {
-                params.push_back(numeric::quant_param::of_scale(j.at("scale").get<float>()));
-            } else {
-                params.push_back({});
-            }
-            for (const auto& p : params) numeric::check_param(fmt, p);
-        } catch (const nlohmann::json::exception& e) {
-            throw fail(std::string("metadata entry is malformed: ") + e.what());
-        } catch (const config_error& e) {
-            throw fail(e.what());
-        }
-        // codes, dense or expanded from the bit mask
-        std::vector<std::uint16_t> codes(numel, 0);
-        std::vector<std::uint8_t> present(numel, 1);
-        std::size_t nonzeros = numel, bytes = t.end - t.begin;
-        if (storage == "dense") {
-            if (t.shape != shape) throw fail("dense codes have shape " + shape_to_string(t.shape) + ", metadata says " + shape_to_string(shape));
-            for (std::size_t i = 0; i < numel; ++i) codes[i] = code_at(i);
-        } else if (storage == "bitmask") {
-            const tensor_info* mt = f.find(n + ".__mask");
-            if (!mt) throw fail("bitmask storage but '" + n + ".__mask' is missing");
-            if (mt->type != dtype::U8 || mt->shape != std::vector<std::size_t>{(numel + 7) / 8})
-                throw fail("'.__mask' must be U8 [" + std::to_string((numel + 7) / 8) + "] for " + std::to_string(numel) + " elements");
-            const std::uint8_t* mask = reinterpret_cast<const std::uint8_t*>(f.data(*mt));
-            std::size_t set = 0;
-            for (std::size_t i = 0; i < numel; ++i) set += (mask[i / 8] >> (i % 8)) & 1u;
-            for (std::size_t i = numel; i < mask_bits(numel); ++i)
-                if ((mask[i / 8] >> (i % 8)) & 1u) throw fail("mask has bits set past the last element");
-            if (t.shape.size() != 1 || t.shape[0] != set)
-                throw fail("mask has " + std::to_string(set) + " bits set but there are " + std::to_string(t.numel()) + " codes");
-            std::size_t k = 0;
-            for (std::size_t i = 0; i < numel; ++i) {
-                present[i] = (mask[i / 8] >> (i % 8)) & 1u;
-                if (present[i]) codes[i] = code_at(k++);
-            }
-            nonzeros = set;
-            bytes += mt->end - mt->begin;
-        } else {
-            throw fail("unknown storage \"" + storage + "\" (dense, bitmask)");
-        }
-        std::vector<float> out(numel, 0.f);
-        for (std::size_t r = 0; r < rows; ++r) {
-            const numeric::quant_param& p = params[per_row ? r : 0];
-            if (fmt.byte_codes()) {
-                const std::array<float, 256> table = numeric::decode_table(fmt, p);
-                for (std::size_t c = 0; c < cols; ++c) {
-                    const std::size_t i = r * cols + c;
-                    if (present[i]) {
-                        if (codes[i] >> fmt.bits()) throw fail("code " + std::to_string(codes[i]) + " at element " + std::to_string(i) + " does not fit in " + std::to_string(fmt.bits()) + " bits");
-                        out[i] = table[codes[i]];
-                    }
-                }
-            } else {
-                for (std::size_t c = 0; c < cols; ++c) {
-                    const std::size_t i = r * cols + c;
-                    if (!present[i]) continue;
-                    try {
-                        out[i] = numeric::decode(fmt, codes[i], p);
-                    } catch (const error& e) {
-                        throw fail(std::string("element ") + std::to_string(i) + ": " + e.what());
-                    }
-                }
-            }
-        }
-        if (per_row) bytes += rows * sizeof(float);
-        infos.push_back({n, fmt.name(), storage, shape, nonzeros, bytes});
-        return {shape, std::move(out)};
-    }
-    static std::size_t mask_bits(std::size_t numel) { return (numel + 7) / 8 * 8; }
-
     model::albert_config config_;
-    std::shared_ptr<memory_source> source_;
+    std::shared_ptr<const compressed_source> source_;
     std::vector<compressed_tensor_info> infos_;
     std::vector<std::vector<std::int64_t>> golden_ids_;
     std::vector<std::vector<float>> golden_logits_;

@@ -19,6 +19,8 @@
 
 namespace edgebert::io {
 
+struct compressed_matrix;  // io/compressed_matrix.hpp
+
 inline std::string shape_to_string(const std::vector<std::size_t>& shape) {
     std::string s = "[";
     for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -39,6 +41,9 @@ public:
     /// A hint that the caller has copied the tensor and no longer needs its storage resident (a mapped file
     /// gives back its pages; reading it again still works). Does nothing by default.
     virtual void release(const std::string& /*name*/) const {}
+    /// The tensor as a compressed model file stores it (number format codes), or nullptr when the source holds
+    /// it as floats. values() still gives its decoded fp32 values.
+    virtual const compressed_matrix* compressed(const std::string& /*name*/) const { return nullptr; }
 };
 
 class safetensors_source final : public weight_source {

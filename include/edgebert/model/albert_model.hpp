@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "../nn/off_ramp.hpp"
 #include "albert_encoder.hpp"
 #include "task.hpp"
+#include "weight_storage.hpp"
 
 namespace edgebert::model {
 
@@ -66,19 +68,25 @@ public:
     albert_model() = default;
 
     /// Load a HuggingFace folder (config.json + model.safetensors), or a compressed model (a file written by
-    /// `edgebert compress`, or a folder whose model.safetensors is one; verify_golden: check its stored
-    /// golden outputs, format_error if they differ or are missing).
-    static albert_model load(const std::string& path, bool verify_golden = false) {
+    /// `edgebert compress`, or a folder whose model.safetensors is one). opt: how a compressed model holds its
+    /// matrices (model/weight_storage.hpp) and whether to check its stored golden outputs (format_error if they
+    /// differ or are missing).
+    static albert_model load(const std::string& path, const load_options& opt) {
         const model_weights w = open_weights(path);
-        albert_model m = from_source(w.config, *w.weights);
-        if (verify_golden) {
+        albert_model m = from_source(w.config, *w.weights, opt);
+        if (opt.verify_golden) {
             if (!w.compressed) throw format_error("'" + path + "' is not a compressed model: it has no golden outputs to check");
             w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
         }
         return m;
     }
+    static albert_model load(const std::string& path, bool verify_golden = false) {
+        load_options opt;
+        opt.verify_golden = verify_golden;
+        return load(path, opt);
+    }
 
-    /// A checkpoint's config and tensors (decoded to fp32 for a compressed model), kept alive together.
+    /// A checkpoint's config and tensors (for a compressed model: its matrices as stored, decoded on request), kept alive together.
     struct model_weights {
         albert_config config;
         std::shared_ptr<const io::weight_source> weights;
@@ -114,7 +122,8 @@ public:
     /// Build from a config and any tensor source with HuggingFace names. Every tensor the model needs
     /// must be there with its exact shape and every tensor there must be used (or be a known buffer or
     /// another head of ALBERT's, which is skipped and listed in skipped_tensors()).
-    static albert_model from_source(const albert_config& cfg, const io::weight_source& src) {
+    /// Compressed matrices (src.compressed()) are held as opt.weights says.
+    static albert_model from_source(const albert_config& cfg, const io::weight_source& src, const load_options& opt = {}) {
         cfg.validate(src.describe());
         io::tensor_binder bind(src);
         std::string p;
@@ -129,18 +138,51 @@ public:
             const_matrix b = bind.take(name + ".bias", {n});
             return nn::layer_norm(g.data(), b.data(), n, cfg.layer_norm_eps);
         };
+        // A compressed matrix stays in 8-bit codes unless opt says fp32: the weights are checked for shape and
+        // counted as used here, and never decoded.
+        auto stored = [&](const std::vector<std::string>& names, std::size_t out_each, std::size_t in,
+                          const float* bias) -> std::optional<nn::linear> {
+            std::vector<const io::compressed_matrix*> parts;
+            for (const std::string& n : names) {
+                const std::vector<std::size_t>* got = src.shape(n);
+                if (!got) throw missing_tensor_error("missing tensor '" + n + "' in " + src.describe());
+                if (*got != std::vector<std::size_t>{out_each, in})
+                    throw shape_error("tensor '" + n + "' in " + src.describe() + " has shape " + io::shape_to_string(*got) +
+                                      ", expected " + io::shape_to_string({out_each, in}));
+                parts.push_back(src.compressed(n));
+            }
+            std::optional<nn::linear> l = compressed_linear(parts, bias, opt);
+            if (l)
+                for (const std::string& n : names) bind.mark_used(n), bind.release(n);
+            return l;
+        };
         auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
-            const_matrix w = bind.take(name + ".weight", {out, in});
             const_matrix b = bind.take(name + ".bias", {out});
+            if (auto l = stored({name + ".weight"}, out, in, b.data())) return std::move(*l);
+            const_matrix w = bind.take(name + ".weight", {out, in});
             nn::linear packed(w.data(), out, in, b.data());
             bind.release(name + ".weight");  // packed: the file's pages of it need not stay resident
             return packed;
         };
 
         const std::string e = p + "embeddings.";
-        nn::embeddings emb(bind.take(e + "word_embeddings.weight", {V, E}),
-                           bind.take(e + "position_embeddings.weight", {P, E}),
-                           bind.take(e + "token_type_embeddings.weight", {T, E}), norm(e + "LayerNorm", E));
+        const_matrix position = bind.take(e + "position_embeddings.weight", {P, E});
+        const_matrix token_type = bind.take(e + "token_type_embeddings.weight", {T, E});
+        const std::string word = e + "word_embeddings.weight";
+        const io::compressed_matrix* word_codes = opt.weights == weight_storage::fp32 ? nullptr : src.compressed(word);
+        nn::embeddings emb;
+        if (word_codes && word_codes->format.byte_codes() && word_codes->rows == V && word_codes->cols == E) {
+            // 8-bit word table: looked up (and decoded) a row per token
+            std::vector<std::uint8_t> codes(V * E);
+            word_codes->expand_codes(codes.data());
+            sparse::code_tables tables(word_codes->format, word_codes->params, V);
+            emb = nn::embeddings(std::move(codes), std::move(tables), V, E, std::move(position), std::move(token_type),
+                                 norm(e + "LayerNorm", E));
+            bind.mark_used(word);
+            bind.release(word);
+        } else {
+            emb = nn::embeddings(bind.take(word, {V, E}), std::move(position), std::move(token_type), norm(e + "LayerNorm", E));
+        }
         nn::linear mapping_in = dense(p + "encoder.embedding_hidden_mapping_in", H, E);
 
         std::vector<std::vector<albert_layer>> groups(cfg.num_hidden_groups);
@@ -150,16 +192,25 @@ public:
                                       std::to_string(j) + ".";
                 albert_layer layer;
                 // Q, K and V stacked into one [3H x H] weight: one GEMM instead of three.
-                std::vector<float> w(3 * H * H), b(3 * H);
+                std::vector<float> b(3 * H);
+                std::vector<std::string> qkv_names;
                 const char* parts[] = {"query", "key", "value"};
                 for (std::size_t k = 0; k < 3; ++k) {
-                    const_matrix pw = bind.take(l + "attention." + parts[k] + ".weight", {H, H});
                     const_matrix pb = bind.take(l + "attention." + parts[k] + ".bias", {H});
-                    std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
                     std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
-                    bind.release(l + "attention." + parts[k] + ".weight");
+                    qkv_names.push_back(l + "attention." + parts[k] + ".weight");
                 }
-                layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
+                if (auto q = stored(qkv_names, H, H, b.data())) {
+                    layer.qkv = std::move(*q);
+                } else {
+                    std::vector<float> w(3 * H * H);
+                    for (std::size_t k = 0; k < 3; ++k) {
+                        const_matrix pw = bind.take(qkv_names[k], {H, H});
+                        std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
+                        bind.release(qkv_names[k]);
+                    }
+                    layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
+                }
                 layer.attention_dense = dense(l + "attention.dense", H, H);
                 layer.attention_norm = norm(l + "attention.LayerNorm", H);
                 layer.ffn = dense(l + "ffn", I, H);
@@ -345,6 +396,26 @@ public:
         for (auto& e : out.exit_layers)
             if (!e) e = L;
         return out;
+    }
+
+    /// f(name, layer) for each weight matrix the forward pass multiplies by: the E->H projection, the four
+    /// products of every AlbertLayer module ("group.G.layer.J.qkv", ...), the pooler and the classifier (not the
+    /// off-ramps). For reports of how the model holds its weights.
+    template <class F>
+    void for_each_linear(F&& f) const {
+        f(std::string("embedding_hidden_mapping_in"), encoder_.mapping_in());
+        const auto& groups = encoder_.groups();
+        for (std::size_t g = 0; g < groups.size(); ++g)
+            for (std::size_t j = 0; j < groups[g].size(); ++j) {
+                const std::string p = "group." + std::to_string(g) + ".layer." + std::to_string(j) + ".";
+                const albert_layer& l = groups[g][j];
+                f(p + "qkv", l.qkv);
+                f(p + "attention.dense", l.attention_dense);
+                f(p + "ffn", l.ffn);
+                f(p + "ffn_output", l.ffn_output);
+            }
+        f(std::string("pooler"), pooler_);
+        if (classifier_.out_features()) f(std::string("classifier"), classifier_);
     }
 
     /// Multiply-add FLOPs of the matrix products for one batch (ONNX Runtime peer's formula), for GFLOP/s.

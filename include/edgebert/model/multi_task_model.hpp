@@ -49,16 +49,18 @@ public:
     /// backbone_weights: the backbone's tensors, kept to build tasks that prune the encoder with masks.
     explicit multi_task_model(albert_model backbone, std::shared_ptr<const io::weight_source> backbone_weights = nullptr)
         : backbone_(std::make_shared<const albert_model>(std::move(backbone))), weights_(std::move(backbone_weights)) {
-        const const_matrix& w = backbone_->encoder().embeddings().word();
-        std::size_t nz = 0;
-        for (std::size_t i = 0; i < w.rows() * w.cols(); ++i) nz += w.data()[i] != 0.f;
-        embedding_density_ = w.rows() * w.cols() != 0 ? double(nz) / double(w.rows() * w.cols()) : 1.0;
+        embedding_density_ = backbone_->encoder().embeddings().word_density();
     }
 
-    /// A HuggingFace folder as the backbone, plus every sub-folder of `folder`/tasks as a task.
-    static multi_task_model load(const std::string& folder) {
+    /// A HuggingFace folder (or a folder whose model.safetensors is a compressed model, held as opt says) as
+    /// the backbone, plus every sub-folder of `folder`/tasks as a task.
+    static multi_task_model load(const std::string& folder, const load_options& opt = {}) {
         const albert_model::model_weights w = albert_model::open_weights(folder);
-        multi_task_model m(albert_model::from_source(w.config, *w.weights), w.weights);
+        multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
+        if (opt.verify_golden) {
+            if (!w.compressed) throw format_error("'" + folder + "' is not a compressed model: it has no golden outputs to check");
+            w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
+        }
         const std::string tasks = folder + "/tasks";
         if (DIR* d = ::opendir(tasks.c_str())) {
             std::vector<std::string> names;

@@ -253,8 +253,10 @@ private:
     code_tables tables_;
 };
 
-/// Zero the floor(fraction * blocks) R x C blocks of smallest L1 norm (ties by position) of W [rows x cols]
-/// (row stride ld), edge blocks included. config_error unless 0 <= fraction < 1.
+/// Zero the floor(fraction * blocks) R x C blocks of smallest mean magnitude (L1 norm / elements inside the
+/// matrix; ties by position) of W [rows x cols] (row stride ld). Edge blocks take part with their own element
+/// count, so a half-size block at the edge is not pruned first for being small. config_error unless
+/// 0 <= fraction < 1.
 inline void prune_blocks(float* w, std::size_t rows, std::size_t cols, std::size_t ld, std::size_t R, std::size_t C, double fraction) {
     if (!(fraction >= 0 && fraction < 1)) throw config_error("block sparsity " + std::to_string(fraction) + " must be in [0, 1)");
     if (R < 1 || C < 1) throw config_error("prune_blocks: block sides must be positive");
@@ -265,8 +267,11 @@ inline void prune_blocks(float* w, std::size_t rows, std::size_t cols, std::size
     std::vector<double> norm(n, 0.0);
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c) norm[(r / R) * bcols + c / C] += std::abs(double(w[r * ld + c]));
-    for (double& x : norm)
-        if (std::isnan(x)) x = std::numeric_limits<double>::infinity();  // a NaN block is kept, and sorts
+    for (std::size_t b = 0; b < n; ++b) {
+        const std::size_t h = std::min(R, rows - b / bcols * R), wd = std::min(C, cols - b % bcols * C);
+        norm[b] = std::isnan(norm[b]) ? std::numeric_limits<double>::infinity()  // a NaN block is kept, and sorts
+                                      : norm[b] / double(h * wd);
+    }
     std::vector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), std::size_t(0));
     std::nth_element(idx.begin(), idx.begin() + std::ptrdiff_t(k - 1), idx.end(), [&](std::size_t a, std::size_t b) {
