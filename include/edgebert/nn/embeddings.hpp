@@ -53,7 +53,7 @@ public:
         std::size_t nz = 0;
         for (std::size_t id = 0; id < vocab_; ++id)
             for (std::size_t i = 0; i < width_; ++i) nz += word_value(id, i) != 0.f;
-        return vocab_ * width_ ? double(nz) / double(vocab_ * width_) : 1.0;
+        return vocab_ && width_ ? double(nz) / double(vocab_ * width_) : 1.0;
     }
     /// Bytes of the three tables as held (8-bit codes + decode tables, or fp32).
     std::size_t bytes() const noexcept {
