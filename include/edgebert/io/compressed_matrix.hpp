@@ -71,19 +71,12 @@ struct compressed_matrix {
                 for (std::size_t i = 0; i < numel; ++i) out[i] = bit(mask, i) ? Code(code(k++)) : Code(0);
                 break;
             }
-            case layout::block: {
+            case layout::block:
                 for (std::size_t i = 0; i < numel; ++i) out[i] = Code(0);
-                const std::size_t R = block_rows, C = block_cols, gc = block_grid_cols();
-                std::size_t k = 0;
-                for (std::size_t b = 0; b < block_grid_rows() * gc; ++b) {
-                    if (!bit(mask, b)) continue;
-                    const std::size_t r0 = b / gc * R, c0 = b % gc * C;
-                    for (std::size_t r = 0; r < R; ++r)
-                        for (std::size_t c = 0; c < C; ++c, ++k)
-                            if (r0 + r < rows && c0 + c < cols) out[(r0 + r) * cols + c0 + c] = Code(code(k));
-                }
+                for_each_stored_block_element([&](std::size_t k, std::size_t, std::size_t r, std::size_t c) {
+                    if (r < rows && c < cols) out[r * cols + c] = Code(code(k));
+                });
                 break;
-            }
         }
     }
 
@@ -235,16 +228,24 @@ private:
     // Elements of edge blocks past the matrix must hold code 0: the file has one meaning for each byte.
     template <class Fail>
     void check_block_padding(Fail&& fail) const {
+        for_each_stored_block_element([&](std::size_t k, std::size_t b, std::size_t r, std::size_t c) {
+            if ((r >= rows || c >= cols) && code(k) != 0)
+                throw fail("block " + std::to_string(b) + " has code " + std::to_string(code(k)) +
+                           " past the matrix edge (padding must be code 0)");
+        });
+    }
+
+    // f(code index, block index, row, column) for every element of every stored block, padding included, in
+    // the file's order
+    template <class F>
+    void for_each_stored_block_element(F&& f) const {
         const std::size_t R = block_rows, C = block_cols, gc = block_grid_cols();
         std::size_t k = 0;
         for (std::size_t b = 0; b < block_grid_rows() * gc; ++b) {
             if (!bit(mask, b)) continue;
             const std::size_t r0 = b / gc * R, c0 = b % gc * C;
             for (std::size_t r = 0; r < R; ++r)
-                for (std::size_t c = 0; c < C; ++c, ++k)
-                    if ((r0 + r >= rows || c0 + c >= cols) && code(k) != 0)
-                        throw fail("block " + std::to_string(b) + " has code " + std::to_string(code(k)) +
-                                   " past the matrix edge (padding must be code 0)");
+                for (std::size_t c = 0; c < C; ++c) f(k++, b, r0 + r, c0 + c);
         }
     }
 
