@@ -8,7 +8,8 @@
 # find_package / version_mismatch: configure the library with its tests, examples and benchmarks off,
 # install it into WORK_DIR/prefix, then configure the consumer against that prefix only.
 # add_subdirectory / fetch_content: configure the consumer on the library source directly.
-# Then build the consumer, run it and compare the version it prints with EXPECTED_VERSION.
+# Then build the consumer, run it and compare the version it prints with EXPECTED_VERSION; find_package mode also
+# builds and runs a program with the kernels compiled separately (EDGEBERT_SEPARATE_KERNELS).
 cmake_minimum_required(VERSION 3.16)
 
 foreach(_var IN ITEMS MODE SOURCE_DIR CONSUMER_DIR WORK_DIR EXPECTED_VERSION)
@@ -97,7 +98,7 @@ if(MODE STREQUAL "find_package" OR MODE STREQUAL "version_mismatch")
       message(FATAL_ERROR "[${MODE}] FAILED: the install did not produce ${_prefix}/${_f}; installed:\n  ${_installed}")
     endif()
   endforeach()
-  list(APPEND _consumer_args -DEDGEBERT_CONSUME_MODE=find_package
+  list(APPEND _consumer_args -DEDGEBERT_CONSUME_MODE=find_package -DEDGEBERT_CONSUMER_SEPARATE_KERNELS=ON
                              "-DCMAKE_PREFIX_PATH=${_prefix}" "-DEDGEBERT_EXPECTED_PREFIX=${_prefix}")
 else()
   list(APPEND _consumer_args -DEDGEBERT_CONSUME_MODE=${MODE} "-DEDGEBERT_SOURCE_DIR=${SOURCE_DIR}")
@@ -167,6 +168,18 @@ if(NOT CMAKE_MATCH_1 STREQUAL EXPECTED_VERSION)
 endif()
 string(STRIP "${_out}" _out)
 message(STATUS "[${MODE}] OK: ${_out}")
+
+# find_package mode also builds a program with the kernels compiled separately; it checks its own result.
+set(_kernels_exe_file "${_consumer_build}/consumer_kernels_exe_${BUILD_TYPE}.txt")
+if(MODE STREQUAL "find_package")
+  if(NOT EXISTS "${_kernels_exe_file}")
+    message(FATAL_ERROR "[${MODE}] FAILED: ${_kernels_exe_file} missing (the separate-kernels program was not built)")
+  endif()
+  file(READ "${_kernels_exe_file}" _kernels_exe)
+  run_step("run ${_kernels_exe}" SUCCESS _out COMMAND "${_kernels_exe}")
+  string(STRIP "${_out}" _out)
+  message(STATUS "[${MODE}] OK: ${_out}")
+endif()
 if(NOT KEEP_WORK_DIR)
   file(REMOVE_RECURSE "${WORK_DIR}")
 endif()

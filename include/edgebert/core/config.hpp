@@ -21,6 +21,22 @@
 #define EDGEBERT_ALWAYS_INLINE inline
 #endif
 
+// Separate compilation of the kernels (docs/building.md). Header-only by default: every kernel is an inline
+// function compiled again in each translation unit that runs a model, most of a large program's build time.
+// A program that defines EDGEBERT_SEPARATE_KERNELS in all its translation units, and EDGEBERT_KERNELS_IMPLEMENTATION
+// as well in exactly one that includes <edgebert/edgebert.hpp>, compiles the GEMM, sparse, attention and
+// layer-norm kernels once, in that one. All of them must be compiled with the same target flags (-march).
+#if defined(EDGEBERT_KERNELS_IMPLEMENTATION)
+#define EDGEBERT_KERNEL_BODIES 1
+#define EDGEBERT_KERNEL_API
+#elif defined(EDGEBERT_SEPARATE_KERNELS)
+#define EDGEBERT_KERNEL_BODIES 0
+#define EDGEBERT_KERNEL_API
+#else
+#define EDGEBERT_KERNEL_BODIES 1
+#define EDGEBERT_KERNEL_API inline
+#endif
+
 namespace edgebert {
 
 /// Number of threads to use when the caller passes 0 ("as many as the machine has").

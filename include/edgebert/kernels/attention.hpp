@@ -145,9 +145,12 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
 /// Fast path: one GEMM for the scores and one for the context per (sequence, head), threads across
 /// (sequence, head) pairs.
 /// span: optional adaptive span (see attention_span.hpp); stats: optional count of the work done.
-inline void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
-                      float* ctx, std::size_t ldctx, int threads = 1, const attention_span* span = nullptr,
-                      attention_stats* stats = nullptr) {
+EDGEBERT_KERNEL_API
+void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
+               float* ctx, std::size_t ldctx, int threads = 1, const attention_span* span = nullptr,
+               attention_stats* stats = nullptr)
+#if EDGEBERT_KERNEL_BODIES
+{
     const std::size_t H = s.hidden(), d = s.head_dim, S = s.seq;
     const float scale = 1.f / std::sqrt(float(d));
     const long long jobs = static_cast<long long>(s.batch * s.heads);
@@ -216,5 +219,8 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
     if (stats)
         for (const attention_stats& st : per_job) stats->heads_computed += st.heads_computed, stats->keys_computed += st.keys_computed;
 }
+#else
+;
+#endif
 
 }  // namespace edgebert::kernels

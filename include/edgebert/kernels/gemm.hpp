@@ -294,8 +294,11 @@ inline void check_gemm_args(const char* who, std::size_t k, std::size_t lda, std
 /// m == 0 or n == 0: nothing is touched; k == 0: C = epilogue(0). Columns of C past n are never touched.
 /// Safe to call concurrently from several threads (scratch is thread_local). C must not overlap A or the
 /// residual. Throws shape_error if lda < k, ldc < n, or a residual is given with ld_residual < n.
-inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_matrix& b, float* c, std::size_t ldc,
-                 const epilogue& ep = {}, int threads = 1) {
+EDGEBERT_KERNEL_API
+void gemm(const float* a, std::size_t m, std::size_t lda, const packed_matrix& b, float* c, std::size_t ldc,
+          const epilogue& ep = {}, int threads = 1)
+#if EDGEBERT_KERNEL_BODIES
+{
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
@@ -305,11 +308,17 @@ inline void gemm(const float* a, std::size_t m, std::size_t lda, const packed_ma
         detail::compute_tiles(a_op, m, k, b.panel(0), n, p0, p1, i0, i1, c, ldc, ep);
     });
 }
+#else
+;
+#endif
 
 /// C[m x n] = alpha · A[m x k] · Bᵀ with B [n x k] row-major (row stride ldb): attention scores Q·Kᵀ.
 /// Single-threaded; callers parallelise over heads. Throws shape_error if lda < k, ldb < k or ldc < n.
-inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                    const float* b, std::size_t ldb, float* c, std::size_t ldc) {
+EDGEBERT_KERNEL_API
+void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+             const float* b, std::size_t ldb, float* c, std::size_t ldc)
+#if EDGEBERT_KERNEL_BODIES
+{
     detail::check_gemm_args("gemm_nt", k, lda, n, ldc, {});
     if (k && n && ldb < k) throw shape_error("gemm_nt: ldb " + std::to_string(ldb) + " < k " + std::to_string(k));
     if (m == 0 || n == 0) return;
@@ -324,11 +333,17 @@ inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, co
         detail::compute_tiles<NV>(a_op, m, k, bpack, n, 0, npanels, 0, mpanels, c, ldc, {});
     });
 }
+#else
+;
+#endif
 
 /// C[m x n] = A[m x k] · B[k x n], B row-major (row stride ldb): attention context P·V. Single-threaded.
 /// Throws shape_error if lda < k, ldb < n or ldc < n.
-inline void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
-                    std::size_t ldb, float* c, std::size_t ldc) {
+EDGEBERT_KERNEL_API
+void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+             std::size_t ldb, float* c, std::size_t ldc)
+#if EDGEBERT_KERNEL_BODIES
+{
     detail::check_gemm_args("gemm_nn", k, lda, n, ldc, {});
     if (k && n && ldb < n) throw shape_error("gemm_nn: ldb " + std::to_string(ldb) + " < n " + std::to_string(n));
     if (m == 0 || n == 0) return;
@@ -343,6 +358,9 @@ inline void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a,
         detail::compute_tiles<NV>(a_op, m, k, bpack, n, 0, npanels, 0, mpanels, c, ldc, {});
     });
 }
+#else
+;
+#endif
 
 namespace reference {
 

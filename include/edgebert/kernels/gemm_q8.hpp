@@ -247,8 +247,11 @@ inline void compute_q8_tiles(const a_operand& a, std::size_t m, const q8_packed_
 
 /// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · decode(B)), the contract of kernels::gemm
 /// (threads, edge cases, errors); the result equals gemm on the decoded weights bit for bit.
-inline void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_packed_matrix& b, float* c, std::size_t ldc,
-                    const epilogue& ep = {}, int threads = 1) {
+EDGEBERT_KERNEL_API
+void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_packed_matrix& b, float* c, std::size_t ldc,
+             const epilogue& ep = {}, int threads = 1)
+#if EDGEBERT_KERNEL_BODIES
+{
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm_q8", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
@@ -258,6 +261,9 @@ inline void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_pac
         detail::compute_q8_tiles(a_op, m, b, p0, p1, i0, i1, c, ldc, ep);
     });
 }
+#else
+;
+#endif
 
 namespace reference {
 

@@ -61,13 +61,19 @@ inline void layer_norm_row(const float* x, std::size_t n, const float* gamma, co
 }
 
 /// Many rows, split across threads.
-inline void layer_norm(const float* x, std::size_t rows, std::size_t n, std::size_t ldx, const float* gamma,
-                       const float* beta, float eps, float* y, std::size_t ldy, int threads = 1) noexcept {
+EDGEBERT_KERNEL_API
+void layer_norm(const float* x, std::size_t rows, std::size_t n, std::size_t ldx, const float* gamma,
+                const float* beta, float eps, float* y, std::size_t ldy, int threads = 1) noexcept
+#if EDGEBERT_KERNEL_BODIES
+{
     const long long nrows = static_cast<long long>(rows);
     (void)threads;
     EDGEBERT_OMP(parallel for num_threads(threads) schedule(static) if(threads > 1 && rows * n > 16384))
     for (long long r = 0; r < nrows; ++r)
         layer_norm_row(x + std::size_t(r) * ldx, n, gamma, beta, eps, y + std::size_t(r) * ldy);
 }
+#else
+;
+#endif
 
 }  // namespace edgebert::kernels

@@ -369,8 +369,11 @@ inline void check_sparse_args(const char* who, std::size_t k, std::size_t ldx, s
 /// The contract of kernels::gemm: threads >= 1; m == 0 or n == 0 touch nothing; k == 0 gives epilogue(0);
 /// columns of Y past n are never touched; shape_error if ldx < k, ldy < n or ld_residual < n. Y must not overlap
 /// X or the residual. Safe to call concurrently (scratch is thread_local).
-inline void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sparse::bitmask_matrix& w, float* y, std::size_t ldy,
-                        const epilogue& ep = {}, int threads = 1) {
+EDGEBERT_KERNEL_API
+void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sparse::bitmask_matrix& w, float* y, std::size_t ldy,
+                 const epilogue& ep = {}, int threads = 1)
+#if EDGEBERT_KERNEL_BODIES
+{
     const std::size_t k = w.cols(), n = w.rows();
     detail::check_sparse_args("sparse_gemm (bit mask)", k, ldx, n, ldy, ep);
     if (m == 0 || n == 0) return;
@@ -389,10 +392,16 @@ inline void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sp
     if (w.quantized()) go(detail::q8_rows(w.codes().data(), w.tables()));
     else go(detail::f32_rows(w.values().data()));
 }
+#else
+;
+#endif
 
 /// The same for a block-sparse W [n x k].
-inline void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sparse::block_sparse_matrix& w, float* y,
-                        std::size_t ldy, const epilogue& ep = {}, int threads = 1) {
+EDGEBERT_KERNEL_API
+void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sparse::block_sparse_matrix& w, float* y,
+                 std::size_t ldy, const epilogue& ep = {}, int threads = 1)
+#if EDGEBERT_KERNEL_BODIES
+{
     const std::size_t k = w.cols(), n = w.rows();
     detail::check_sparse_args("sparse_gemm (block sparse)", k, ldx, n, ldy, ep);
     if (m == 0 || n == 0) return;
@@ -406,6 +415,9 @@ inline void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sp
     if (w.quantized()) go(detail::q8_rows(w.codes().data(), w.tables()));
     else go(detail::f32_rows(w.values().data()));
 }
+#else
+;
+#endif
 
 namespace reference {
 
