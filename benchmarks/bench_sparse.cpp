@@ -12,6 +12,7 @@
 #include <edgebert/kernels/gemm.hpp>
 #include <edgebert/kernels/gemm_q8.hpp>
 #include <edgebert/kernels/sparse_gemm.hpp>
+#include <edgebert/compress.hpp>
 
 using namespace edgebert;
 using namespace edgebert::kernels;
@@ -105,7 +106,7 @@ static void BM_block_f32(benchmark::State& state) {
     const int threads = int(state.range(6));
     const auto a = random_vector(m * k, 1);
     auto w = random_vector(n * k, 2);
-    sparse::prune_blocks(w.data(), n, k, k, R, C, s);
+    compress::prune_by_magnitude(w.data(), n, k, k, {s, R, C});
     std::vector<float> c(m * n);
     const auto bs = sparse::block_sparse_matrix::from_dense(w.data(), n, k, k, R, C);
     for (auto _ : state) {

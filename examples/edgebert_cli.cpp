@@ -4,7 +4,6 @@
 // stderr with a non-zero exit status (2 for usage, 1 for everything else).
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -12,8 +11,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <filesystem>
 #include <string>
-#include <sys/stat.h>
+#include <system_error>
 #include <vector>
 
 #include <edgebert/edgebert.hpp>
@@ -105,14 +105,11 @@ const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy P
 )";
 
 void make_dir(const std::string& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) throw edgebert::io_error("'" + dir + "' exists and is not a folder");
-        return;
-    }
-    const auto slash = dir.find_last_of('/');
-    if (slash != std::string::npos && slash > 0) make_dir(dir.substr(0, slash));
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw edgebert::io_error("cannot create folder '" + dir + "'");
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+        throw edgebert::io_error("'" + dir + "' exists and is not a folder");
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw edgebert::io_error("cannot create folder '" + dir + "': " + ec.message());
 }
 
 int cmd_run(int argc, char** argv) {

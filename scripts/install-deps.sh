@@ -16,7 +16,7 @@ for a in "$@"; do
   esac
 done
 pkgs=(g++ cmake ninja-build libeigen3-dev libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
-if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy); fi
+if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy locales-all); fi
 if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do

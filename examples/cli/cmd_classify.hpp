@@ -15,10 +15,8 @@
 
 #include <unistd.h>
 
-#include <edgebert/hw/hw_params.hpp>
-#include <edgebert/hw/run_pricer.hpp>
-#include <edgebert/model/multi_task_model.hpp>
-#include <edgebert/text/albert_tokenizer.hpp>
+#include <edgebert/core/parse.hpp>
+#include <edgebert/pipeline.hpp>
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
@@ -27,7 +25,7 @@
 
 namespace edgebert_cli {
 
-inline const std::string classify_help = std::string(R"(usage: edgebert classify --model PATH --input FILE [--task NAME] [--exit POLICY] [--labeled]
+inline const std::string classify_help = std::string(R"(usage: edgebert classify --model PATH --input FILE [--task NAME] [--exit POLICY] [--labeled] [--pairs]
                          [--target-ms X] [--hw hw.json] [--threads N] [--no-progress] [--weights MODE]
 
   Classifies one text per line of FILE (or /dev/stdin) with one task of a multi-task model folder
@@ -47,6 +45,8 @@ inline const std::string classify_help = std::string(R"(usage: edgebert classify
   --lut FILE.csv    exit-predictor table for predictor:T; --mode as `edgebert exits`
   --labeled         lines are LABEL<TAB>TEXT; LABEL is a label name or index; a first line whose label is
                     "label" is a header and skipped
+  --pairs           sentence pairs: TEXT is TEXT_A<TAB>TEXT_B, run as [CLS] a [SEP] b [SEP] with token types
+                    0 then 1 (GLUE's MRPC, QNLI)
   --target-ms X     latency target per sentence on the accelerator (default: the nominal-speed latency of
                     all layers at the model's longest input, so every sentence fits without scaling up)
   --hw FILE         accelerator parameters (as `edgebert energy --hw`)
@@ -90,11 +90,7 @@ inline std::vector<std::string> read_lines(const std::string& path) {
     return lines;
 }
 
-inline std::size_t num_labels(const edgebert::model::task& t) {
-    return t.head ? t.head->num_labels() : t.labels.size();
-}
-
-inline std::size_t parse_label(const edgebert::model::task& t, const std::string& s, const std::string& where) {
+inline std::size_t parse_label(const edgebert::model::task& t, std::size_t num_labels, const std::string& s, const std::string& where) {
     for (std::size_t i = 0; i < t.labels.size(); ++i)
         if (t.labels[i] == s) return i;
     std::size_t used = 0;
@@ -104,9 +100,9 @@ inline std::size_t parse_label(const edgebert::model::task& t, const std::string
     } catch (const std::exception&) {
         used = 0;
     }
-    if (used == 0 || used != s.size() || v >= num_labels(t))
+    if (used == 0 || used != s.size() || v >= num_labels)
         throw edgebert::input_error(where + ": label \"" + s + "\" is neither a label name of task '" + t.name +
-                                    "' nor an index below " + std::to_string(num_labels(t)));
+                                    "' nor an index below " + std::to_string(num_labels));
     return std::size_t(v);
 }
 }  // namespace detail
@@ -114,7 +110,7 @@ inline std::size_t parse_label(const edgebert::model::task& t, const std::string
 inline int cmd_classify(int argc, char** argv) {
     namespace ex = edgebert::exit;
     const args a(argc, argv, 2, {"model", "input", "task", "exit", "lut", "mode", "target-ms", "hw", "threads", "weights"},
-                 {"labeled", "no-progress", "verify"});
+                 {"labeled", "pairs", "no-progress", "verify"});
     if (a.help()) {
         std::cout << classify_help;
         return 0;
@@ -124,23 +120,25 @@ inline int cmd_classify(int argc, char** argv) {
     std::optional<double> target_ms;
     if (a.has("target-ms")) {
         const std::string v = a.get("target-ms");
-        char* end = nullptr;
-        const double x = std::strtod(v.c_str(), &end);
-        if (v.empty() || end != v.c_str() + v.size() || !(x > 0) || std::isnan(x))
+        const std::optional<double> parsed = edgebert::to_number(v);
+        const double x = parsed ? *parsed : 0.0;
+        if (!parsed || !(x > 0) || std::isnan(x))
             throw usage_error("option '--target-ms' expects a positive number, got '" + v + "'");
         target_ms = x;
     }
-    const edgebert::hw::hw_params params = a.has("hw") ? edgebert::hw::hw_params::load(a.get("hw")) : edgebert::hw::hw_params{};
-
-    const auto mt = edgebert::model::multi_task_model::load(model_path, parse_load_options(a));
-    const auto tokenizer = edgebert::text::albert_tokenizer::load(model_path);
-    const auto names = mt.task_names();
+    edgebert::pipeline_options po;
+    po.load = parse_load_options(a);
+    po.accelerator = a.has("hw") ? edgebert::hw::hw_params::load(a.get("hw")) : edgebert::hw::hw_params{};
+    po.threads = threads;
+    if (target_ms) po.target_ms = *target_ms;
+    auto nlp = edgebert::pipeline::load(model_path, po);
+    const auto names = nlp.task_names();
     std::string task_name;
     if (a.has("task")) task_name = a.get("task");
     else if (names.size() == 1) task_name = names[0];
     else throw usage_error(names.empty() ? "the model has no task (tasks/NAME/)" : "the model has several tasks; pick one with --task");
-    if (!mt.has_task(task_name)) throw usage_error("the model has no task '" + task_name + "'");
-    const auto& task = mt.get(task_name);
+    if (!nlp.model().has_task(task_name)) throw usage_error("the model has no task '" + task_name + "'");
+    const auto& task = nlp.model().get(task_name);
 
     ex::exit_policy policy = task.policy;
     if (a.has("exit")) {
@@ -156,61 +154,63 @@ inline int cmd_classify(int argc, char** argv) {
         } else {
             policy = parse_exit_option(a, "exit");
         }
+        po.exit = policy;
+        nlp = nlp.with_options(po);
     }
 
-    const auto& c = mt.config();
-    const auto shape = edgebert::hw::shape_of(
-        c, tokenizer.options().max_length ? tokenizer.options().max_length : c.max_position_embeddings, detail::num_labels(task));
-    edgebert::hw::energy_options eo;
-    eo.target_ms = target_ms ? *target_ms : edgebert::hw::run_pricer::all_layers_latency_ms(params, shape);
-    const edgebert::hw::run_pricer pricer(params, eo);
-
     const auto lines = detail::read_lines(input);
-    const bool labeled = a.has("labeled");
+    const bool labeled = a.has("labeled"), pairs = a.has("pairs");
     std::size_t first = 0;
     if (labeled && !lines.empty() && lines[0].substr(0, lines[0].find('\t')) == "label") first = 1;
     // Every line is checked before the first is classified, so a bad file fails without partial output.
-    std::vector<std::pair<std::string, std::optional<std::size_t>>> items;
+    struct item {
+        std::string text, text_b;
+        std::optional<std::size_t> gold;
+    };
+    std::vector<item> items;
     for (std::size_t i = first; i < lines.size(); ++i) {
         const std::string where = input + ":" + std::to_string(i + 1);
-        if (!labeled) {
-            items.emplace_back(lines[i], std::nullopt);
-            continue;
+        item it;
+        std::string rest = lines[i];
+        if (labeled) {
+            const auto tab = rest.find('\t');
+            if (tab == std::string::npos) throw edgebert::input_error(where + ": expected LABEL<TAB>TEXT (--labeled)");
+            it.gold = detail::parse_label(task, nlp.model().num_labels(task_name), rest.substr(0, tab), where);
+            rest = rest.substr(tab + 1);
         }
-        const auto tab = lines[i].find('\t');
-        if (tab == std::string::npos) throw edgebert::input_error(where + ": expected LABEL<TAB>TEXT (--labeled)");
-        items.emplace_back(lines[i].substr(tab + 1), detail::parse_label(task, lines[i].substr(0, tab), where));
+        if (pairs) {
+            const auto tab = rest.find('\t');
+            if (tab == std::string::npos) throw edgebert::input_error(where + ": expected TEXT_A<TAB>TEXT_B (--pairs)");
+            it.text_b = rest.substr(tab + 1);
+            rest = rest.substr(0, tab);
+        }
+        it.text = std::move(rest);
+        items.push_back(std::move(it));
     }
     detail::progress_bar bar(items.size(), !a.has("no-progress"));
 
-    edgebert::model::infer_options io;
-    io.threads = threads;
-    io.exit = policy;
     std::vector<edgebert::hw::sentence_energy> priced;
     std::size_t correct = 0, layers = 0, n = 0;
     double cpu_ms = 0;
     for (std::size_t k = 0; k < items.size(); ++k) {
-        const auto& [text, gold] = items[k];
-        const std::vector<int> ids32 = tokenizer.encode(text);
-        const std::vector<std::int64_t> ids(ids32.begin(), ids32.end());
+        const item& it = items[k];
         const auto t0 = std::chrono::steady_clock::now();
-        const auto r = mt.infer(task_name, ids, io);
+        const edgebert::answer r = pairs ? nlp.classify(task_name, it.text, it.text_b) : nlp.classify(task_name, it.text);
         cpu_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        const auto e = pricer.price(r.trace, r.entropies, policy);
-        priced.push_back(e);
+        priced.push_back(*r.energy);
 
         nlohmann::ordered_json j{{"line", first + k + 1},
                                  {"label", r.label_name},
                                  {"confidence", r.confidence},
                                  {"exit_layer", r.exit_layer},
-                                 {"tokens", ids.size()},
-                                 {"energy_uj", e.edgebert.energy.total_uj()},
-                                 {"latency_ms", e.edgebert.latency_ms},
-                                 {"voltage_v", e.edgebert.voltage_v},
-                                 {"freq_mhz", e.edgebert.freq_mhz}};
-        if (gold) {
-            j["gold"] = task.label_name(*gold);
-            correct += r.label == *gold;
+                                 {"tokens", r.ids.size()},
+                                 {"energy_uj", r.energy_uj()},
+                                 {"latency_ms", r.latency_ms()},
+                                 {"voltage_v", r.voltage_v()},
+                                 {"freq_mhz", r.freq_mhz()}};
+        if (it.gold) {
+            j["gold"] = task.label_name(*it.gold);
+            correct += r.label == *it.gold;
         }
         std::cout << j.dump() << "\n";
         layers += r.exit_layer;
@@ -226,11 +226,12 @@ inline int cmd_classify(int argc, char** argv) {
     s["sentences"] = n;
     if (labeled) s["accuracy"] = n ? double(correct) / double(n) : 0.0;
     s["mean_exit_layer"] = n ? double(layers) / double(n) : 0.0;
-    s["layers"] = c.num_hidden_layers;
+    s["layers"] = nlp.model().config().num_hidden_layers;
+    const auto& pricer = nlp.pricer(task_name);
     const auto summary = pricer.summarize(priced);
     s["energy_uj_per_sentence"] = summary.edgebert.energy.total_uj();
     s["cpu_ms_per_sentence"] = n ? cpu_ms / double(n) : 0.0;
-    const auto report = edgebert::hw::to_json(summary, params);
+    const auto report = edgebert::hw::to_json(summary, pricer.params());
     for (const char* k : {"target_ms", "baselines", "ratios"}) s[k] = report[k];
     std::cout << s.dump() << std::endl;
     return 0;

@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <vector>
 #include <iostream>
+#include <optional>
 #include <string>
-#include <cerrno>
-#include <sys/stat.h>
+#include <system_error>
 
+#include <edgebert/core/parse.hpp>
 #include <edgebert/edgebert.hpp>
 #include <nlohmann/json.hpp>
 
@@ -50,17 +51,12 @@ inline int cmd_compress(int argc, char** argv) {
     auto fraction = [&](const char* key) {
         if (!a.has(key)) return 0.0;
         const std::string v = a.get(key);
-        std::size_t used = 0;
-        double x = -1;
-        try {
-            x = std::stod(v, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != v.size() || !(x >= 0 && x < 1)) throw usage_error(std::string("--") + key + " must be a number in [0, 1), got '" + v + "'");
+        const std::optional<double> parsed = edgebert::to_number(v);
+        const double x = parsed ? *parsed : -1.0;
+        if (!(x >= 0 && x < 1)) throw usage_error(std::string("--") + key + " must be a number in [0, 1), got '" + v + "'");
         return x;
     };
-    edgebert::io::compress_options opt;
+    edgebert::compress::compress_options opt;
     opt.format = a.get("format", "af8e3");
     opt.encoder_sparsity = fraction("sparsity");
     opt.embedding_sparsity = fraction("embedding-sparsity");
@@ -95,9 +91,13 @@ inline int cmd_compress(int argc, char** argv) {
         sentence.push_back(std::min<std::int64_t>(3, std::int64_t(cfg.vocab_size) - 1));
         ids.push_back(sentence);
     }
-    if (::mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) throw edgebert::io_error("cannot create folder '" + out + "'");
+    {
+        std::error_code ec;
+        std::filesystem::create_directories(out, ec);
+        if (ec || !std::filesystem::is_directory(out)) throw edgebert::io_error("cannot create folder '" + out + "'" + (ec ? ": " + ec.message() : ""));
+    }
     const std::string file = out + "/model.safetensors";
-    const auto report = edgebert::io::write_compressed_model(
+    const auto report = edgebert::compress::write_compressed_model(
         file, cfg, *w.weights, opt, ids, [&](const edgebert::io::weight_source& src, const std::vector<std::vector<std::int64_t>>& s) {
             return edgebert::model::albert_model::from_source(cfg, src).sentence_logits(s);
         });
@@ -110,8 +110,7 @@ inline int cmd_compress(int argc, char** argv) {
     }
     // a model folder stays one: tokenizer and tasks come along
     std::vector<std::string> copied;
-    struct stat st {};
-    if (::stat(model_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (std::error_code ec; std::filesystem::is_directory(model_path, ec)) {
         namespace fs = std::filesystem;
         for (const char* part : {"spiece.model", "tokenizer_config.json", "tasks"}) {
             const fs::path from = fs::path(model_path) / part;

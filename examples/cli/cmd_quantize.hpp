@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <edgebert/core/parse.hpp>
 #include <edgebert/io/npy.hpp>
 #include <edgebert/numeric/format.hpp>
 #include <nlohmann/json.hpp>
@@ -70,9 +72,9 @@ inline int cmd_quantize(int argc, char** argv) {
         if (s == "none") {
             opt.fp8_amax_scale = false;
         } else if (s != "amax") {
-            char* end = nullptr;
-            const float v = std::strtof(s.c_str(), &end);
-            if (s.empty() || end != s.c_str() + s.size() || !(v > 0.0f) || !std::isfinite(v))
+            const std::optional<double> parsed = edgebert::to_number(s);
+            const float v = parsed ? float(*parsed) : 0.0f;
+            if (!parsed || !(v > 0.0f) || !std::isfinite(v))
                 throw usage_error("--scale expects amax, none or a positive number, got '" + s + "'");
             opt.scale = v;
         }

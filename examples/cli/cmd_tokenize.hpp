@@ -4,12 +4,13 @@
 // them, or with ALBERT's conventions (--albert). One JSON array per text on stdout.
 
 #include <iostream>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
-#include <sys/stat.h>
 
-#include <edgebert/detail/read_file.hpp>
+#include <edgebert/core/read_file.hpp>
 #include <edgebert/text/albert_tokenizer.hpp>
 #include <edgebert/text/unigram_tokenizer.hpp>
 #include <nlohmann/json.hpp>
@@ -50,8 +51,8 @@ inline int cmd_tokenize(int argc, char** argv) {
     if (a.has("max-length") && !albert) throw usage_error("--max-length needs --albert");
 
     std::string dir;
-    struct stat st {};
-    if (::stat(spm.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(spm, ec)) {
         dir = spm.back() == '/' ? spm : spm + "/";
         spm = dir + "spiece.model";
     } else {
@@ -65,7 +66,10 @@ inline int cmd_tokenize(int argc, char** argv) {
     } else {
         std::string data = edgebert::detail::read_text_file(a.get("input"));
         if (!data.empty() && data.back() == '\n') data.pop_back();
-        if (!data.empty() || ::stat(a.get("input").c_str(), &st) != 0 || st.st_size > 0) {
+        const std::string in = a.get("input");
+        const bool nothing = std::filesystem::exists(in, ec) &&
+                             (!std::filesystem::is_regular_file(in, ec) || std::filesystem::file_size(in, ec) == 0);
+        if (!data.empty() || !nothing) {
             std::size_t start = 0;
             for (;;) {
                 const auto nl = data.find('\n', start);
@@ -80,7 +84,7 @@ inline int cmd_tokenize(int argc, char** argv) {
         nlohmann::json j = ps;
         std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     };
-    auto print_ids = [](const std::vector<int>& ids) {
+    auto print_ids = [](const auto& ids) {
         std::string line = "[";
         for (std::size_t i = 0; i < ids.size(); ++i) line += (i ? "," : "") + std::to_string(ids[i]);
         std::cout << line << "]\n";
@@ -89,7 +93,7 @@ inline int cmd_tokenize(int argc, char** argv) {
     if (albert) {
         tx::albert_options opt;
         const std::string cfg = dir + "tokenizer_config.json";
-        if (::stat(cfg.c_str(), &st) == 0) opt = tx::albert_tokenizer::read_options(cfg);
+        if (std::filesystem::exists(cfg, ec)) opt = tx::albert_tokenizer::read_options(cfg);
         if (a.has("max-length")) opt.max_length = std::size_t(a.integer("max-length", 0, 2));
         const tx::albert_tokenizer tok(tx::unigram_tokenizer::load(spm), opt);
         for (const auto& t : texts) {

@@ -65,6 +65,8 @@ printf 'en\thello\nklingon\tnuqneH\n' > bad.tsv
 expect "classify bad name"  1 "bad.tsv:2: label \"klingon\""       -- "$bin" classify --model "$bundled" --task lang --input bad.tsv --labeled
 expect "classify no tab"    1 "expected LABEL<TAB>TEXT"           -- "$bin" classify --model "$bundled" --task sst2 --input <(echo no tab here) --labeled
 expect "classify predictor" 0 '"exit":"predictor:'                -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled --exit predictor:0.6
+expect "classify pairs"     0 '"tokens":11'                        -- sh -c "printf '1\\ta fine film .\\tthe acting is bad .\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
+expect "classify pair tab"  1 "expected TEXT_A<TAB>TEXT_B"        -- sh -c "printf '1\\tonly one text\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
 
 if "$py" -c "import numpy" 2>/dev/null; then
   "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include <edgebert/detail/read_file.hpp>
-#include <edgebert/io/adapterhub.hpp>
+#include <edgebert/core/read_file.hpp>
+#include <edgebert/model/adapterhub.hpp>
 
 #include "fuzz_common.hpp"
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include <edgebert/detail/read_file.hpp>
-#include <edgebert/model/albert_config.hpp>
+#include <edgebert/core/read_file.hpp>
+#include <edgebert/core/albert_config.hpp>
 
 #include "fuzz_common.hpp"
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include <edgebert/detail/read_file.hpp>
+#include <edgebert/core/read_file.hpp>
 #include <edgebert/hw/energy_report.hpp>
 #include <edgebert/hw/hw_params.hpp>
 #include <edgebert/hw/trace_builder.hpp>

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <edgebert/detail/read_file.hpp>
+#include <edgebert/core/read_file.hpp>
 #include <edgebert/io/input_json.hpp>
 
 #include "fuzz_common.hpp"

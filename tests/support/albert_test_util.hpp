@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/stat.h>
+#include <filesystem>
 #include <vector>
 
 #include <edgebert/edgebert.hpp>
@@ -106,7 +106,7 @@ inline std::vector<float> reference_forward(const model::albert_config& c, const
     return states;
 }
 
-inline void make_dir(const std::string& d) { ::mkdir(d.c_str(), 0755); }
+inline void make_dir(const std::string& d) { std::filesystem::create_directories(d); }
 
 /// Write config.json + model.safetensors for the given tensors into folder (created).
 inline void write_checkpoint(const std::string& folder, const model::albert_config& c,

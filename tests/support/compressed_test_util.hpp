@@ -8,17 +8,18 @@
 #include <vector>
 
 #include <edgebert/model/albert_model.hpp>
+#include <edgebert/compress.hpp>
 
 namespace test_util {
 
 inline std::vector<std::vector<std::int64_t>> golden_ids() { return {{2, 5, 9, 3}, {2, 7, 7, 11, 13, 3}}; }
 
 /// Compress `src` into `path`, storing golden logits of golden_ids() computed on the decoded weights.
-inline edgebert::io::compress_report compress(const std::string& path, const edgebert::model::albert_config& cfg,
-                                              const edgebert::io::weight_source& src, const edgebert::io::compress_options& opt,
+inline edgebert::compress::compress_report compress(const std::string& path, const edgebert::model::albert_config& cfg,
+                                              const edgebert::io::weight_source& src, const edgebert::compress::compress_options& opt,
                                               bool golden = true) {
     using namespace edgebert;
-    return io::write_compressed_model(path, cfg, src, opt, golden ? golden_ids() : std::vector<std::vector<std::int64_t>>{},
+    return compress::write_compressed_model(path, cfg, src, opt, golden ? golden_ids() : std::vector<std::vector<std::int64_t>>{},
                                       [&](const io::weight_source& s, const std::vector<std::vector<std::int64_t>>& ids) {
                                           return model::albert_model::from_source(cfg, s).sentence_logits(ids);
                                       });

@@ -49,9 +49,10 @@ inline std::vector<std::string> sst2_dev() {
 }
 
 /// Ids as the golden files write them: space-separated.
-inline std::string join(const std::vector<int>& ids) {
+template <class Id>
+inline std::string join(const std::vector<Id>& ids) {
     std::string s;
-    for (int id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+    for (const auto id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
     return s;
 }
 

@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include <edgebert/io/adapterhub.hpp>
+#include <edgebert/model/adapterhub.hpp>
 
 using namespace edgebert;
 using nlohmann::json;

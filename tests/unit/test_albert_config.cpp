@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_path.hpp"
-#include <edgebert/model/albert_config.hpp>
+#include <edgebert/core/albert_config.hpp>
 
 using edgebert::config_error;
 using edgebert::model::albert_config;

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
+#include <filesystem>
 #include <unistd.h>
 
 using namespace edgebert;
@@ -179,7 +179,7 @@ TEST_CASE("albert_tokenizer: special tokens, pairs and truncation", "[text]") {
     REQUIRE(ids.size() >= 3);
     CHECK(ids.front() == 2);
     CHECK(ids.back() == 3);
-    CHECK(tok.encode("") == std::vector<int>{2, 3});
+    CHECK(tok.encode("") == token_ids{2, 3});
     CHECK(tok.decode(ids) == "a fine film");
     CHECK(tok.decode(ids, false) == "[CLS] a fine film[SEP]");  // HF joins pieces as they are
     CHECK(tok.decode_pieces({2, 3}) == std::vector<std::string>{"[CLS]", "[SEP]"});
@@ -208,7 +208,7 @@ TEST_CASE("albert_tokenizer: special tokens, pairs and truncation", "[text]") {
 
 TEST_CASE("albert_tokenizer: loading a folder reads tokenizer_config.json", "[text]") {
     const std::string dir = "/tmp/edgebert_albert_cfg_" + std::to_string(::getpid());
-    ::mkdir(dir.c_str(), 0700);
+    std::filesystem::create_directories(dir);
     {
         std::ifstream src(spm_dir + "albert.model", std::ios::binary);
         std::ofstream dst(dir + "/spiece.model", std::ios::binary);

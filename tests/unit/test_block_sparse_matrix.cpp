@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/sparse/block_sparse_matrix.hpp>
+#include <edgebert/compress.hpp>
 
 #include "support/test_random.hpp"
 
@@ -41,7 +42,7 @@ TEST_CASE("block_sparse_matrix round trips for many block shapes", "[block_spars
     for (auto rc : std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {1, 8}, {4, 4}, {16, 1}, {3, 5}, {64, 64}}) {
         const std::size_t rows = 37, cols = 50, ld = 53;
         auto w = test_util::normal_values(rows * ld, 5, 1.f);
-        sparse::prune_blocks(w.data(), rows, cols, ld, rc.first, rc.second, 0.6);
+        compress::prune_by_magnitude(w.data(), rows, cols, ld, {0.6, rc.first, rc.second});
         std::vector<float> dense(rows * cols);
         for (std::size_t i = 0; i < rows; ++i)
             for (std::size_t j = 0; j < cols; ++j) dense[i * cols + j] = w[i * ld + j];
@@ -56,32 +57,9 @@ TEST_CASE("block_sparse_matrix round trips for many block shapes", "[block_spars
     }
 }
 
-TEST_CASE("prune_blocks zeroes the blocks of smallest mean magnitude", "[block_sparse_matrix]") {
-    // 4 x 4 in 2 x 2 blocks with norms 4, 40, 0.4, 400 (block order (0,0), (0,1), (1,0), (1,1))
-    std::vector<float> w = {1, 1, 10, 10,  //
-                            1, 1, 10, 10,  //
-                            0.1f, 0.1f, 100, 100,  //
-                            0.1f, 0.1f, 100, 100};
-    auto a = w;
-    sparse::prune_blocks(a.data(), 4, 4, 4, 2, 2, 0.5);
-    CHECK(a == std::vector<float>{0, 0, 10, 10, 0, 0, 10, 10, 0, 0, 100, 100, 0, 0, 100, 100});
-    auto b = w;
-    sparse::prune_blocks(b.data(), 4, 4, 4, 2, 2, 0.0);
-    CHECK(b == w);
-    CHECK_THROWS_AS(sparse::prune_blocks(b.data(), 4, 4, 4, 2, 2, 1.0), config_error);
-    CHECK_THROWS_AS(sparse::prune_blocks(b.data(), 4, 4, 4, 0, 2, 0.5), config_error);
-    // 3 x 3 in 2 x 2 blocks: the edge blocks hold 2, 2 and 1 elements. By mean magnitude the full block (1) and
-    // the bottom edge (2) go; by L1 norm the corner (5) and the bottom edge (4) would tie with the full one (4)
-    std::vector<float> e = {1, 1, 3,  //
-                            1, 1, 3,  //
-                            2, 2, 5};
-    sparse::prune_blocks(e.data(), 3, 3, 3, 2, 2, 0.5);
-    CHECK(e == std::vector<float>{0, 0, 3, 0, 0, 3, 0, 0, 5});
-}
-
 TEST_CASE("quantized block_sparse_matrix", "[block_sparse_matrix]") {
     auto w = test_util::normal_values(9 * 20, 8, 1.f);
-    sparse::prune_blocks(w.data(), 9, 20, 20, 4, 4, 0.5);
+    compress::prune_by_magnitude(w.data(), 9, 20, 20, {0.5, 4, 4});
     const auto f = numeric::parse_format("e4m3");
     numeric::quantize_options opt;
     opt.per_row = true;

@@ -82,7 +82,7 @@ TEST_CASE("the C++ tokenizer gives the bundled model's reference ids for every d
         while (std::getline(tsv, row) && std::getline(jl, line)) {
             const auto j = nlohmann::json::parse(line);
             CHECK(std::stoul(row.substr(0, row.find('\t'))) == j.at("gold").get<std::size_t>());
-            const auto want = j.at("input_ids").get<std::vector<int>>();
+            const auto want = j.at("input_ids").get<token_ids>();
             const auto got = tok.encode(row.substr(row.find('\t') + 1));
             if (got == want) ++same;
             else if (n - same < 3) UNSCOPED_INFO(task << " row " << n << " differs: " << row);

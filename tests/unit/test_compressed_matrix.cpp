@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/model/albert_model.hpp>
+#include <edgebert/compress.hpp>
 
 #include "support/albert_test_util.hpp"
 #include "support/compressed_test_util.hpp"
@@ -14,7 +15,7 @@ using namespace edgebert;
 namespace {
 const std::string ffn = "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight";  // [50 x 36]
 
-std::string write(const char* name, io::compress_options opt) {
+std::string write(const char* name, compress::compress_options opt) {
     const auto cfg = test_util::odd_config();
     const std::string path = test_util::temp_path(name);
     test_util::compress(path, cfg, model::albert_model::random_weights(cfg, 8), opt, false);
@@ -23,7 +24,7 @@ std::string write(const char* name, io::compress_options opt) {
 }  // namespace
 
 TEST_CASE("every layout expands to the element codes and decodes to the values", "[compress]") {
-    io::compress_options dense, mask, block, wide;
+    compress::compress_options dense, mask, block, wide;
     dense.bitmask = false;
     mask.encoder_sparsity = 0.6;
     mask.per_row = true;
@@ -62,7 +63,7 @@ TEST_CASE("every layout expands to the element codes and decodes to the values",
 }
 
 TEST_CASE("corrupt block storage is refused with the tensor and the fault named", "[compress]") {
-    io::compress_options opt;
+    compress::compress_options opt;
     opt.encoder_sparsity = 0.5;
     opt.block_rows = 4, opt.block_cols = 8;
     const std::string good = write("good_block.safetensors", opt), bad = test_util::temp_path("bad_block.safetensors");

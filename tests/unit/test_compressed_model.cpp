@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/model/albert_model.hpp>
+#include <edgebert/compress.hpp>
+#include <edgebert/names.hpp>
 
 #include "support/albert_test_util.hpp"
 #include "support/compressed_test_util.hpp"
@@ -22,7 +24,7 @@ TEST_CASE("compressed models decode to exactly the pruned and quantized weights"
     for (const char* format : {"af8e3", "af8e4", "af6e2", "af8-hw", "af8e3-2022", "e4m3", "e5m2", "fp16", "bf16", "af12e4"})
         for (double sparsity : {0.0, 0.5}) {
             INFO(format << " sparsity " << sparsity);
-            io::compress_options opt;
+            compress::compress_options opt;
             opt.format = format;
             opt.encoder_sparsity = sparsity;
             opt.embedding_sparsity = sparsity > 0 ? 0.6 : 0.0;
@@ -41,8 +43,8 @@ TEST_CASE("compressed models decode to exactly the pruned and quantized weights"
                 std::vector<float> want(orig.data(), orig.data() + rows * cols);
                 const bool compressed = shape.size() == 2 && name.find("LayerNorm") == std::string::npos;
                 if (compressed) {
-                    if (io::detail::is_encoder_matrix(name)) io::detail::prune_by_magnitude(want, opt.encoder_sparsity);
-                    if (name.find("word_embeddings") != std::string::npos) io::detail::prune_by_magnitude(want, opt.embedding_sparsity);
+                    if (names::is_encoder_matrix(name)) compress::prune_by_magnitude(want.data(), 1, want.size(), want.size(), {opt.encoder_sparsity});
+                    if (name.find("word_embeddings") != std::string::npos) compress::prune_by_magnitude(want.data(), 1, want.size(), want.size(), {opt.embedding_sparsity});
                     numeric::quantize_options qo;
                     qo.per_row = opt.per_row;
                     want = numeric::quantized_tensor::quantize(want, shape, fmt, qo).dequantize();
@@ -52,7 +54,7 @@ TEST_CASE("compressed models decode to exactly the pruned and quantized weights"
             }
             // zeros: the encoder matrices hold at least the pruned fraction
             for (const auto& t : c.tensors())
-                if (io::detail::is_encoder_matrix(t.name)) CHECK(double(t.nonzeros) <= (1 - sparsity) * double(t.shape[0] * t.shape[1]) + 1);
+                if (names::is_encoder_matrix(t.name)) CHECK(double(t.nonzeros) <= (1 - sparsity) * double(t.shape[0] * t.shape[1]) + 1);
             const auto m = model::albert_model::load(path, true);  // golden outputs reproduce
             CHECK(m.config().num_hidden_layers == cfg.num_hidden_layers);
         }
@@ -61,7 +63,7 @@ TEST_CASE("compressed models decode to exactly the pruned and quantized weights"
 TEST_CASE("the bit-mask storage is EdgeBERT's byte count: one bit per element plus one code per nonzero", "[compress]") {
     const auto cfg = test_util::odd_config();
     const auto src = model::albert_model::random_weights(cfg, 4);
-    io::compress_options opt;
+    compress::compress_options opt;
     opt.encoder_sparsity = 0.8;
     const std::string path = test_util::temp_path("mask.safetensors");
     const auto report = compress(path, cfg, src, opt, false);
@@ -77,7 +79,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
     const auto src = model::albert_model::random_weights(cfg, 6);
     for (auto [R, C] : {std::pair<std::size_t, std::size_t>{4, 8}, {16, 1}, {1, 8}}) {
         INFO(R << "x" << C);
-        io::compress_options opt;
+        compress::compress_options opt;
         opt.encoder_sparsity = 0.7;
         opt.block_rows = R;
         opt.block_cols = C;
@@ -86,7 +88,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
         const auto c = io::compressed_model::open(path);
         std::size_t block_tensors = 0;
         for (const auto& t : report.tensors) {
-            if (!io::detail::is_encoder_matrix(t.name)) {
+            if (!names::is_encoder_matrix(t.name)) {
                 CHECK(t.storage != "block");
                 continue;
             }
@@ -102,7 +104,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
             // the decoded values are the block-pruned, quantized weights
             const auto orig = src.values(t.name, rows, cols);
             std::vector<float> want(orig.data(), orig.data() + rows * cols);
-            sparse::prune_blocks(want.data(), rows, cols, cols, R, C, opt.encoder_sparsity);
+            compress::prune_by_magnitude(want.data(), rows, cols, cols, {opt.encoder_sparsity, R, C});
             want = numeric::quantized_tensor::quantize(want, t.shape, numeric::parse_format("af8e3")).dequantize();
             const auto got = c.weights().values(t.name, rows, cols);
             CHECK(std::vector<float>(got.data(), got.data() + rows * cols) == want);
@@ -110,7 +112,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
         CHECK(block_tensors == 6 * cfg.num_hidden_groups * cfg.inner_group_num);
         CHECK_NOTHROW(model::albert_model::load(path, true));
     }
-    io::compress_options bad;
+    compress::compress_options bad;
     bad.block_rows = 4;  // and 0 columns
     CHECK_THROWS_AS(compress(test_util::temp_path("x.safetensors"), cfg, src, bad), config_error);
     bad.block_cols = 65;
@@ -120,7 +122,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
 TEST_CASE("corrupt compressed models are refused with the culprit named", "[compress]") {
     const auto cfg = test_util::odd_config();
     const auto src = model::albert_model::random_weights(cfg, 5);
-    io::compress_options opt;
+    compress::compress_options opt;
     opt.format = "af6e2";
     opt.encoder_sparsity = 0.5;
     const std::string good = test_util::temp_path("good.safetensors"), bad = test_util::temp_path("bad.safetensors");

@@ -122,7 +122,7 @@ TEST_CASE("embedding rows come from ReRAM before anything else", "[cycle_model]"
 }
 
 TEST_CASE("bad traces are input errors naming the product", "[cycle_model]") {
-    model::matmul_work m{"ffn", 128, 768, 3072, 768 * 3072 + 1, 8};
+    model::matmul_work m{trace::product::ffn, 128, 768, 3072, 768 * 3072 + 1, 8};
     CHECK_THROWS_WITH(cycle_model{hw_params{}}.matmul(m), Catch::Contains("ffn"));
     model::inference_trace t = build_trace(albert_shape{}, 1);
     t.embedding_density = 1.5;

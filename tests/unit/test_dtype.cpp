@@ -3,7 +3,7 @@
 #include <limits>
 
 #include <catch2/catch.hpp>
-#include <edgebert/io/dtype.hpp>
+#include <edgebert/core/dtype.hpp>
 
 using namespace edgebert::io;
 

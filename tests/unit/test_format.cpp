@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <edgebert/io/dtype.hpp>
+#include <edgebert/core/dtype.hpp>
 #include <edgebert/numeric/format.hpp>
 
 #include "support/test_random.hpp"

@@ -1,5 +1,5 @@
 #include <fstream>
-#include <sys/stat.h>
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@ TEST_CASE("a checkpoint folder needs config.json and model.safetensors; errors s
     const std::string file = test_util::temp_path("plain_file"), dir = test_util::temp_path("ckpt");
     { std::ofstream(file) << "x"; }
     REQUIRE_THROWS_WITH(io::hf_checkpoint::open(file), Catch::Contains("not a folder"));
-    ::mkdir(dir.c_str(), 0755);
+    std::filesystem::create_directories(dir);
     std::remove((dir + "/config.json").c_str());
     std::remove((dir + "/model.safetensors").c_str());
     std::remove((dir + "/pytorch_model.bin").c_str());

@@ -13,12 +13,12 @@
 
 #include "support/temp_path.hpp"
 #include <edgebert/core/limits.hpp>
-#include <edgebert/detail/read_file.hpp>
-#include <edgebert/io/adapterhub.hpp>
+#include <edgebert/core/read_file.hpp>
+#include <edgebert/model/adapterhub.hpp>
 #include <edgebert/io/input_json.hpp>
 #include <edgebert/io/npy.hpp>
 #include <edgebert/io/safetensors.hpp>
-#include <edgebert/model/albert_config.hpp>
+#include <edgebert/core/albert_config.hpp>
 
 using namespace edgebert;
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <edgebert/nn/linear.hpp>
 #include <edgebert/sparse/block_sparse_matrix.hpp>
+#include <edgebert/compress.hpp>
 
 #include "support/test_random.hpp"
 
@@ -37,7 +38,7 @@ TEST_CASE("linear computes act(x Wᵀ + b) + residual with PyTorch's weight layo
 TEST_CASE("linear holds fp32, 8-bit, bit-mask and block-sparse weights behind one forward", "[linear]") {
     const std::size_t out = 37, in = 70, rows = 33;
     auto w = test_util::normal_values(out * in, 21, 0.5f);
-    sparse::prune_blocks(w.data(), out, in, in, 4, 4, 0.7);
+    compress::prune_by_magnitude(w.data(), out, in, in, {0.7, 4, 4});
     const auto b = test_util::normal_values(out, 22, 1.f);
     const auto x = test_util::normal_values(rows * in, 23, 1.f);
     const auto res = test_util::normal_values(rows * out, 24, 1.f);

@@ -239,7 +239,7 @@ TEST_CASE("the work trace says what ran", "[multitask][trace]") {
         bool has_adapter = false;
         for (const auto& m : l.matmuls) {
             CHECK(m.weight_nonzeros <= m.in_features * m.out_features);
-            has_adapter = has_adapter || m.name == "adapter.output.down";
+            has_adapter = has_adapter || (m.what == trace::product::adapter_down && m.home == trace::weight_home::task);
         }
         CHECK(has_adapter);
     }
@@ -250,7 +250,7 @@ TEST_CASE("the work trace says what ran", "[multitask][trace]") {
     CHECK(e.trace.exit_layer == 2);
     CHECK(e.trace.layers.size() == 2 * cfg.inner_group_num);
     CHECK(e.trace.head_matmuls.empty());
-    CHECK(e.trace.layers.back().matmuls.back().name == "off_ramp.classifier");
+    CHECK(e.trace.layers.back().matmuls.back().what == trace::product::off_ramp_classifier);
     CHECK(e.trace.layers.back().entropy_labels == 2);
 }
 

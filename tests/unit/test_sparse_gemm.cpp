@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/kernels/sparse_gemm.hpp>
+#include <edgebert/compress.hpp>
 
 #include "support/test_random.hpp"
 
@@ -95,7 +96,7 @@ TEST_CASE("block-sparse sparse_gemm matches the references for block shapes with
             for (double s : {0.0, 0.5, 0.95, 1.0}) {
                 const std::size_t m = std::vector<std::size_t>{1, 7, 33, 130}[seed % 4];
                 auto wd = sparse_weight(nk.first, nk.second, 0.2, seed);
-                sparse::prune_blocks(wd.data(), nk.first, nk.second, nk.second, b.first, b.second, s >= 1.0 ? 0.0 : s);
+                compress::prune_by_magnitude(wd.data(), nk.first, nk.second, nk.second, {s >= 1.0 ? 0.0 : s, b.first, b.second});
                 if (s >= 1.0) std::fill(wd.begin(), wd.end(), 0.f);
                 const auto w = sparse::block_sparse_matrix::from_dense(wd.data(), nk.first, nk.second, nk.second, b.first, b.second);
                 CAPTURE(b.first, b.second, s);
@@ -117,7 +118,7 @@ TEST_CASE("sparse_gemm with 8-bit codes (per tensor and per row)", "[sparse_gemm
             const auto bm = sparse::bitmask_matrix::quantize(w0.data(), n, k, k, f, opt, 16);
             check_product(bm, bm.to_dense(), 33, seed, true);
             auto wb = w0;
-            sparse::prune_blocks(wb.data(), n, k, k, 4, 4, 0.6);
+            compress::prune_by_magnitude(wb.data(), n, k, k, {0.6, 4, 4});
             const auto bs = sparse::block_sparse_matrix::quantize(wb.data(), n, k, k, 4, 4, f, opt);
             check_product(bs, bs.to_dense(), 7, seed + 1, false);
             const auto b1 = sparse::block_sparse_matrix::quantize(wb.data(), n, k, k, 1, 8, f, opt);

@@ -134,7 +134,7 @@ TEST_CASE("pruning masks make a task-specific copy of the masked weights", "[tas
     bool counted = false;
     for (const auto& l : b.trace.layers)
         for (const auto& m : l.matmuls)
-            if (m.name == "ffn" && m.weight_nonzeros < I * H) counted = true;
+            if (m.what == trace::product::ffn && m.weight_nonzeros < I * H) counted = true;
     CHECK(counted);
 }
 

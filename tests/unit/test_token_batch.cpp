@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include <edgebert/model/token_batch.hpp>
+#include <edgebert/core/token_batch.hpp>
 
 using edgebert::input_error;
 using edgebert::model::albert_config;

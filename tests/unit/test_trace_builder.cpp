@@ -11,9 +11,9 @@ double macs(const model::layer_work& w) {
     for (const auto& x : w.matmuls) m += double(x.rows) * double(x.in_features) * double(x.out_features);
     return m;
 }
-bool has(const model::layer_work& w, const std::string& name) {
+bool has(const model::layer_work& w, trace::product what) {
     for (const auto& x : w.matmuls)
-        if (x.name == name) return true;
+        if (x.what == what) return true;
     return false;
 }
 }  // namespace
@@ -34,9 +34,9 @@ TEST_CASE("ALBERT-base trace: shapes and MACs of reference §2.2", "[trace_build
     CHECK(t.layers[0].attention.head_size == 64);
     CHECK(t.layers[0].rowwise.size() == 4);
     // off-ramps after layers 1..11; the last layer feeds the final pooler and classifier
-    CHECK(has(t.layers[0], "off_ramp.pooler"));
+    CHECK(has(t.layers[0], trace::product::off_ramp_pooler));
     CHECK(t.layers[10].entropy_labels == 2);
-    CHECK_FALSE(has(t.layers[11], "off_ramp.pooler"));
+    CHECK_FALSE(has(t.layers[11], trace::product::off_ramp_pooler));
     CHECK(t.layers[11].entropy_labels == 0);
     CHECK(t.head_matmuls.size() == 2);
 }
@@ -45,7 +45,7 @@ TEST_CASE("an early exit stops the trace there without the final head", "[trace_
     const model::inference_trace t = build_trace(albert_shape{}, 3);
     CHECK(t.layers.size() == 3);
     CHECK(t.exit_layer == 3);
-    CHECK(has(t.layers[2], "off_ramp.classifier"));
+    CHECK(has(t.layers[2], trace::product::off_ramp_classifier));
     CHECK(t.head_matmuls.empty());
     CHECK_THROWS_AS(build_trace(albert_shape{}, 0), config_error);
     CHECK_THROWS_AS(build_trace(albert_shape{}, 13), config_error);
@@ -80,7 +80,7 @@ TEST_CASE("extend_to_all_layers completes an early-exit trace", "[trace_builder]
         CHECK(full.layers[i].entropy_labels == direct.layers[i].entropy_labels);
     }
     REQUIRE(full.head_matmuls.size() == 2);
-    CHECK(full.head_matmuls[0].name == "pooler");
+    CHECK(full.head_matmuls[0].what == trace::product::pooler);
     CHECK(full.head_matmuls[1].out_features == 2);
     model::inference_trace empty;
     CHECK_THROWS_AS(extend_to_all_layers(empty), input_error);
@@ -91,7 +91,7 @@ TEST_CASE("truncate_trace keeps the exit layer's ramp", "[trace_builder]") {
     const model::inference_trace t = truncate_trace(full, 4);
     CHECK(t.layers.size() == 4);
     CHECK(t.head_matmuls.empty());
-    CHECK(has(t.layers[3], "off_ramp.pooler"));
+    CHECK(has(t.layers[3], trace::product::off_ramp_pooler));
     CHECK(truncate_trace(full, 12).head_matmuls.size() == 2);
     CHECK_THROWS_AS(truncate_trace(full, 0), input_error);
     CHECK_THROWS_AS(truncate_trace(full, 13), input_error);

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/model/albert_model.hpp>
+#include <edgebert/compress.hpp>
 
 #include "support/albert_test_util.hpp"
 #include "support/compressed_test_util.hpp"
@@ -15,7 +16,7 @@ using namespace edgebert;
 using kind = nn::linear::storage_kind;
 
 namespace {
-std::string write(const std::string& name, const io::compress_options& opt, std::uint64_t seed = 11) {
+std::string write(const std::string& name, const compress::compress_options& opt, std::uint64_t seed = 11) {
     const auto cfg = test_util::odd_config();
     const std::string path = test_util::temp_path(name);
     test_util::compress(path, cfg, model::albert_model::random_weights(cfg, seed), opt);
@@ -59,7 +60,7 @@ TEST_CASE("weight storage names", "[weight_storage]") {
 }
 
 TEST_CASE("each layout of the file runs in its own kernel, or dense 8-bit where that is faster", "[weight_storage]") {
-    io::compress_options dense, mask80, mask50, block70, block20;
+    compress::compress_options dense, mask80, mask50, block70, block20;
     dense.bitmask = false;
     mask80.encoder_sparsity = 0.8;
     mask50.encoder_sparsity = 0.5;
@@ -68,7 +69,7 @@ TEST_CASE("each layout of the file runs in its own kernel, or dense 8-bit where 
     block20.encoder_sparsity = 0.3, block20.block_rows = 16, block20.block_cols = 1;
     struct expect {
         const char* name;
-        io::compress_options opt;
+        compress::compress_options opt;
         kind stored, fastest;
     };
     for (const expect& e : {expect{"dense", dense, kind::q8, kind::q8}, expect{"mask80", mask80, kind::bitmask, kind::bitmask},
@@ -111,7 +112,7 @@ TEST_CASE("Q, K and V with different exponent biases stack into one 8-bit produc
             for (float& v : t.values) v *= 8.f;
     const io::memory_source scaled(std::move(tensors));
     const std::string path = test_util::temp_path("qkv.safetensors");
-    io::compress_options opt;
+    compress::compress_options opt;
     opt.bitmask = false;
     test_util::compress(path, cfg, scaled, opt);
     const auto c = io::compressed_model::open(path);
@@ -127,14 +128,14 @@ TEST_CASE("Q, K and V with different exponent biases stack into one 8-bit produc
 }
 
 TEST_CASE("what cannot run in 8 bits is decoded to fp32", "[weight_storage]") {
-    io::compress_options half;
+    compress::compress_options half;
     half.format = "fp16";
     half.encoder_sparsity = 0.8;
     const auto m = load(write("fp16.safetensors", half), model::weight_storage::fastest);
     CHECK(all_are(encoder_kinds(m), kind::dense_f32));
     CHECK_FALSE(m.encoder().embeddings().word_quantized());
     // parts in different formats or missing codes: no 8-bit layer
-    const auto c = io::compressed_model::open(write("af.safetensors", io::compress_options{}));
+    const auto c = io::compressed_model::open(write("af.safetensors", compress::compress_options{}));
     const std::string l = "albert.encoder.albert_layer_groups.0.albert_layers.0.";
     const io::compressed_matrix* ffn = c.weights().compressed(l + "ffn.weight");
     REQUIRE(ffn != nullptr);

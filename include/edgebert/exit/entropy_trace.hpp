@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 #include "detail/numeric_table.hpp"
 
 namespace edgebert::exit {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "../core/error.hpp"
@@ -69,16 +70,46 @@ struct patience {
 /// Every policy the model runs online.
 using exit_policy = std::variant<no_exit, fixed_depth, entropy_threshold, predictor_policy, max_probability, patience>;
 
+/// What makes a type an exit policy the model can run: a const member exits_at(layer, history) -> bool, or the
+/// entropy-only form exits_at(layer, entropies, layers) -> bool that recorded traces can replay too.
+template <class P, class = void>
+struct reads_history : std::false_type {};
+template <class P>
+struct reads_history<P, std::void_t<decltype(bool(std::declval<const P&>().exits_at(std::size_t(1), std::declval<const ramp_history&>())))>>
+    : std::true_type {};
+template <class P, class = void>
+struct reads_entropies : std::false_type {};
+template <class P>
+struct reads_entropies<P, std::void_t<decltype(bool(std::declval<const P&>().exits_at(std::size_t(1), static_cast<const double*>(nullptr),
+                                                                                    std::size_t(1))))>> : std::true_type {};
+template <class P>
+struct is_exit_policy : std::bool_constant<reads_history<P>::value || reads_entropies<P>::value> {};
+template <class... P>
+struct is_exit_policy<std::variant<P...>> : std::bool_constant<(is_exit_policy<P>::value && ...)> {};
+
 /// Ask any policy, whichever of the two signatures it has.
 template <class Policy>
 bool decide(const Policy& p, std::size_t layer, const ramp_history& h) {
-    if constexpr (std::is_invocable_r_v<bool, decltype(&Policy::exits_at), const Policy&, std::size_t, const ramp_history&>)
-        return p.exits_at(layer, h);
-    else
-        return p.exits_at(layer, h.entropies, h.layers);
+    static_assert(is_exit_policy<Policy>::value,
+                  "an exit policy needs `bool exits_at(std::size_t layer, const exit::ramp_history&) const` or "
+                  "`bool exits_at(std::size_t layer, const double* entropies, std::size_t layers) const`");
+    if constexpr (reads_history<Policy>::value) return p.exits_at(layer, h);
+    else return p.exits_at(layer, h.entropies, h.layers);
 }
-inline bool decide(const exit_policy& p, std::size_t layer, const ramp_history& h) {
+template <class... P>
+bool decide(const std::variant<P...>& p, std::size_t layer, const ramp_history& h) {
     return std::visit([&](const auto& q) { return decide(q, layer, h); }, p);
+}
+
+template <class P>
+inline constexpr bool is_exit_policy_v = is_exit_policy<P>::value;
+
+/// False only for a policy that never lets a sentence out early (then the model needs no off-ramps).
+template <class Policy>
+bool may_exit_early(const Policy& p) {
+    if constexpr (std::is_same_v<Policy, no_exit>) return false;
+    else if constexpr (std::is_same_v<Policy, exit_policy>) return !std::holds_alternative<no_exit>(p);
+    else return true;
 }
 
 inline exit_policy to_exit_policy(const trace_policy& p) {
@@ -153,12 +184,7 @@ inline exit_policy parse_exit_policy(const std::string& spec, const std::string&
 
 /// The text form parse_exit_policy reads (predictor:T with its modes in parentheses).
 inline std::string describe(const exit_policy& p) {
-    auto number = [](double x) {
-        std::string s = std::to_string(x);
-        while (s.size() > 1 && s.back() == '0') s.pop_back();
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    };
+    auto number = [](double x) { return format_number(x); };
     return std::visit(
         [&](const auto& q) -> std::string {
             using Q = std::decay_t<decltype(q)>;

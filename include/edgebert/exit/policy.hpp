@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/parse.hpp"
 
 namespace edgebert::exit {
 
@@ -46,17 +47,7 @@ std::size_t first_exit_layer(const Policy& policy, const double* entropies, std:
 }
 
 namespace detail {
-inline double parse_number(const std::string& s, const std::string& what) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(s, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != s.size() || !(v == v)) throw config_error(what + ": \"" + s + "\" is not a number");
-    return v;
-}
+inline double parse_number(const std::string& s, const std::string& what) { return edgebert::parse_number(s, what); }
 }  // namespace detail
 
 /// "entropy:T" or "entropy:T1,T2,...": thresholds must be finite and non-negative.

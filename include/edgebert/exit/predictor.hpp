@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 #include "detail/numeric_table.hpp"
 #include "policy.hpp"
 

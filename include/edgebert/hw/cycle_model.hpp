@@ -15,7 +15,7 @@
 #include <cmath>
 #include <string>
 
-#include "../model/work_trace.hpp"
+#include "../trace/work_trace.hpp"
 #include "hw_params.hpp"
 #include "memory_model.hpp"
 
@@ -102,23 +102,19 @@ public:
         return c;
     }
 
-    /// Where a named product's weight lives: the shared encoder in the backbone memory, the rest (off-ramps,
-    /// adapters, poolers, classifiers) with the task in SRAM.
-    weight_source source_of(const std::string& name) const noexcept {
-        static const char* const backbone[] = {"qkv", "attention.dense", "ffn", "ffn_output", "embedding_hidden_mapping_in",
-                                               "query", "key", "value"};
-        for (const char* b : backbone)
-            if (name == b) return p_.backbone_in_reram ? weight_source::reram : weight_source::sram;
-        return weight_source::sram;
+    /// Where a product's weight lives: the shared backbone's in the backbone memory (ReRAM when
+    /// backbone_in_reram), a task's own parts (adapters, off-ramps, poolers, classifiers) in SRAM.
+    weight_source source_of(const model::matmul_work& m) const noexcept {
+        return m.home == trace::weight_home::backbone && p_.backbone_in_reram ? weight_source::reram : weight_source::sram;
     }
 
     work_cost matmul(const model::matmul_work& m) const {
         const double all = double(m.in_features) * double(m.out_features);
         if (double(m.weight_nonzeros) > all)
-            throw input_error("trace: product '" + m.name + "' has " + std::to_string(m.weight_nonzeros) + " nonzeros in a " +
+            throw input_error(std::string("trace: product '") + trace::to_string(m.what) + "' has " + std::to_string(m.weight_nonzeros) + " nonzeros in a " +
                               std::to_string(m.in_features) + "x" + std::to_string(m.out_features) + " weight");
         const double d = all > 0 ? double(m.weight_nonzeros) / all : 1.0;
-        return product(double(m.rows), double(m.in_features), double(m.out_features), d, source_of(m.name));
+        return product(double(m.rows), double(m.in_features), double(m.out_features), d, source_of(m));
     }
 
     /// Q.K^T, softmax with the span mask, P.V. The released design computes every score and softmax entry
@@ -159,18 +155,12 @@ public:
         return c;
     }
 
-    static bool is_layer_norm(const std::string& name) {
-        std::string s(name);
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
-        return s.find("norm") != std::string::npos || s.find("_ln") != std::string::npos;
-    }
-
     /// LayerNorm (two passes plus gamma and beta from the aux buffer) or element-wise add (two operands).
     work_cost rowwise(const model::rowwise_work& r) const {
         work_cost c;
         if (r.rows == 0 || r.width == 0) return c;
         const double rows = double(r.rows), width = double(r.width), wb = double(p_.word_bits);
-        if (is_layer_norm(r.name)) {
+        if (r.op == trace::rowwise_op::layer_norm) {
             const double states = p_.layer_norm.states(rows, width, p_.n);
             c.layer_norm_cycles = double(p_.layer_norm.ii) * states;
             c.sfu_ops = states;
@@ -216,9 +206,9 @@ public:
         c.traffic.reram_read_bits = bits;
         c.traffic.buffer_write_bits = L * E * (wb + 1);
         c.fixed_ns = p_.reram.read_time_ns(bits);
-        c += rowwise({"embeddings.add", t.seq_len, t.embedding_size});
-        c += rowwise({"embeddings.add", t.seq_len, t.embedding_size});
-        c += rowwise({"embeddings.LayerNorm", t.seq_len, t.embedding_size});
+        c += rowwise({trace::rowwise_op::residual_add, t.seq_len, t.embedding_size});  // word + position
+        c += rowwise({trace::rowwise_op::residual_add, t.seq_len, t.embedding_size});  // + token type
+        c += rowwise({trace::rowwise_op::layer_norm, t.seq_len, t.embedding_size});
         for (const model::matmul_work& m : t.embedding_matmuls) c += matmul(m);
         return c;
     }

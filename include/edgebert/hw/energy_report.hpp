@@ -20,7 +20,7 @@
 
 #include "../core/error.hpp"
 #include "../exit/evaluate.hpp"
-#include "../model/work_trace.hpp"
+#include "../trace/work_trace.hpp"
 #include "cycle_model.hpp"
 #include "dvfs.hpp"
 #include "energy_model.hpp"

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 #include "memory_model.hpp"
 #include "operating_points.hpp"
 

@@ -8,13 +8,14 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "../core/error.hpp"
 #include "../exit/logit_policy.hpp"
-#include "../model/albert_config.hpp"
-#include "../model/work_trace.hpp"
+#include "../core/albert_config.hpp"
+#include "../trace/recorder.hpp"
 #include "energy_report.hpp"
 #include "trace_builder.hpp"
 
@@ -56,7 +57,7 @@ public:
     /// probability, patience) is replayed as a fixed depth at the run's exit layer.
     sentence_energy price(const model::inference_trace& trace, const std::vector<double>& entropies,
                           const exit::exit_policy& policy) const {
-        if (trace.layers.empty()) throw input_error("run_pricer: the trace has no layers (was record_work set?)");
+        if (trace.layers.empty()) throw input_error("run_pricer: the trace has no layers (was the run observed?)");
         const model::inference_trace full = extend_to_all_layers(trace);
         std::size_t labels = 0;
         for (const auto& l : full.layers) labels = std::max(labels, l.entropy_labels);
@@ -91,6 +92,22 @@ private:
     hw_params params_;
     cycle_model cycles_;
     energy_options options_;
+};
+
+/// The accelerator's observer: hand it to a run (multi_task_model::infer, albert_model::forward with batch 1) and
+/// it records the work; price() then gives the run's three-way energy with the exits it took. A policy of an
+/// app's own type is replayed as a fixed depth at the run's exit layer.
+class pricing_observer : public trace::recorder {
+public:
+    explicit pricing_observer(const run_pricer& pricer) : pricer_(&pricer) { }
+    template <class Policy>
+    sentence_energy price(const Policy& policy) const {
+        if constexpr (std::is_same_v<Policy, exit::exit_policy>) return pricer_->price(trace(), entropies(), policy);
+        else return pricer_->price(trace(), entropies(), exit::exit_policy(exit::fixed_depth{trace().exit_layer}));
+    }
+
+private:
+    const run_pricer* pricer_;
 };
 
 }  // namespace edgebert::hw

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "../core/error.hpp"
-#include "../model/work_trace.hpp"
+#include "../trace/work_trace.hpp"
 
 namespace edgebert::hw {
 
@@ -41,10 +41,15 @@ struct albert_shape {
     }
 };
 
+inline bool is_off_ramp(trace::product p) noexcept {
+    return p == trace::product::off_ramp_pooler || p == trace::product::off_ramp_classifier;
+}
+
 namespace detail {
-inline model::matmul_work product(const char* name, std::size_t rows, std::size_t in, std::size_t out, double sparsity) {
+inline model::matmul_work product(trace::product what, std::size_t rows, std::size_t in, std::size_t out, double sparsity,
+                                  trace::weight_home home) {
     const double all = double(in) * double(out);
-    return {name, rows, in, out, std::size_t(std::llround(all * (1.0 - sparsity))), 8};
+    return {what, rows, in, out, std::size_t(std::llround(all * (1.0 - sparsity))), 8, trace::storage::codes_8bit, home};
 }
 }  // namespace detail
 
@@ -63,32 +68,32 @@ inline model::inference_trace build_trace(const albert_shape& s, std::size_t exi
     t.hidden_size = H;
     t.vocab_size = s.vocab;
     t.embedding_density = 1.0 - s.embedding_sparsity;
-    t.embedding_matmuls.push_back(detail::product("embedding_hidden_mapping_in", L, s.embedding, H, s.embedding_sparsity));
+    t.embedding_matmuls.push_back(detail::product(trace::product::embedding_projection, L, s.embedding, H, s.embedding_sparsity, trace::weight_home::backbone));
     t.layers_total = s.layers;
     t.exit_layer = exit_layer;
     for (std::size_t i = 1; i <= exit_layer; ++i) {
         model::layer_work w;
         w.layer = i;
         w.seq_len = L;
-        w.matmuls.push_back(detail::product("qkv", L, H, 3 * H, s.sparsity));
-        w.matmuls.push_back(detail::product("attention.dense", L, H, H, s.sparsity));
-        w.matmuls.push_back(detail::product("ffn", L, H, I, s.sparsity));
-        w.matmuls.push_back(detail::product("ffn_output", L, I, H, s.sparsity));
+        w.matmuls.push_back(detail::product(trace::product::qkv, L, H, 3 * H, s.sparsity, trace::weight_home::backbone));
+        w.matmuls.push_back(detail::product(trace::product::attention_output, L, H, H, s.sparsity, trace::weight_home::backbone));
+        w.matmuls.push_back(detail::product(trace::product::ffn, L, H, I, s.sparsity, trace::weight_home::backbone));
+        w.matmuls.push_back(detail::product(trace::product::ffn_output, L, I, H, s.sparsity, trace::weight_home::backbone));
         w.attention = {s.heads, s.heads, H / s.heads, L, s.heads * L * L, s.heads * L * L};
-        w.rowwise.push_back({"residual", L, H});
-        w.rowwise.push_back({"attention.LayerNorm", L, H});
-        w.rowwise.push_back({"residual", L, H});
-        w.rowwise.push_back({"full_layer_layer_norm", L, H});
+        w.rowwise.push_back({trace::rowwise_op::residual_add, L, H});
+        w.rowwise.push_back({trace::rowwise_op::layer_norm, L, H});
+        w.rowwise.push_back({trace::rowwise_op::residual_add, L, H});
+        w.rowwise.push_back({trace::rowwise_op::layer_norm, L, H});
         if (i < s.layers) {
-            w.matmuls.push_back(detail::product("off_ramp.pooler", 1, H, H, 0.0));
-            w.matmuls.push_back(detail::product("off_ramp.classifier", 1, H, s.labels, 0.0));
+            w.matmuls.push_back(detail::product(trace::product::off_ramp_pooler, 1, H, H, 0.0, trace::weight_home::task));
+            w.matmuls.push_back(detail::product(trace::product::off_ramp_classifier, 1, H, s.labels, 0.0, trace::weight_home::task));
             w.entropy_labels = s.labels;
         }
         t.layers.push_back(std::move(w));
     }
     if (exit_layer == s.layers) {
-        t.head_matmuls.push_back(detail::product("pooler", 1, H, H, 0.0));
-        t.head_matmuls.push_back(detail::product("classifier", 1, H, s.labels, 0.0));
+        t.head_matmuls.push_back(detail::product(trace::product::pooler, 1, H, H, 0.0, trace::weight_home::task));
+        t.head_matmuls.push_back(detail::product(trace::product::classifier, 1, H, s.labels, 0.0, trace::weight_home::task));
     }
     return t;
 }
@@ -109,9 +114,9 @@ inline model::inference_trace extend_to_all_layers(const model::inference_trace&
     }
     if (t.head_matmuls.empty()) {
         for (const model::matmul_work& m : t.layers.back().matmuls)
-            if (m.name.rfind("off_ramp.", 0) == 0) {
+            if (is_off_ramp(m.what)) {
                 model::matmul_work h = m;
-                h.name = m.name.substr(9);
+                h.what = m.what == trace::product::off_ramp_pooler ? trace::product::pooler : trace::product::classifier;
                 t.head_matmuls.push_back(h);
             }
         if (t.head_matmuls.empty())
@@ -120,7 +125,7 @@ inline model::inference_trace extend_to_all_layers(const model::inference_trace&
     // The last layer feeds the final classifier, not an off-ramp.
     auto& last = t.layers.back().matmuls;
     for (std::size_t k = last.size(); k-- > 0;)
-        if (last[k].name.rfind("off_ramp.", 0) == 0) last.erase(last.begin() + std::ptrdiff_t(k));
+        if (is_off_ramp(last[k].what)) last.erase(last.begin() + std::ptrdiff_t(k));
     t.layers.back().entropy_labels = 0;
     t.exit_layer = t.layers_total;
     return t;

@@ -4,10 +4,11 @@
 
 #include <memory>
 #include <string>
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 
 #include "../core/error.hpp"
-#include "../model/albert_config.hpp"
+#include "../core/albert_config.hpp"
 #include "safetensors.hpp"
 
 namespace edgebert::io {
@@ -19,12 +20,12 @@ struct hf_checkpoint {
 
     static hf_checkpoint open(const std::string& folder) {
         auto exists = [](const std::string& p) {
-            struct stat st {};
-            return ::stat(p.c_str(), &st) == 0;
+            std::error_code ec;
+            return std::filesystem::exists(p, ec);
         };
-        struct stat st {};
-        if (::stat(folder.c_str(), &st) != 0) throw io_error("model folder '" + folder + "' does not exist");
-        if (!S_ISDIR(st.st_mode)) throw io_error("'" + folder + "' is not a folder (expected config.json + model.safetensors)");
+        std::error_code ec;
+        if (!std::filesystem::exists(folder, ec)) throw io_error("model folder '" + folder + "' does not exist");
+        if (!std::filesystem::is_directory(folder, ec)) throw io_error("'" + folder + "' is not a folder (expected config.json + model.safetensors)");
         const std::string cfg = folder + "/config.json", weights = folder + "/model.safetensors";
         if (!exists(cfg)) throw io_error("no config.json in '" + folder + "'");
         if (!exists(weights)) {

@@ -11,8 +11,8 @@
 
 #include "../core/error.hpp"
 #include "../core/limits.hpp"
-#include "../detail/read_file.hpp"
-#include "../model/token_batch.hpp"
+#include "../core/read_file.hpp"
+#include "../core/token_batch.hpp"
 
 namespace edgebert::io {
 

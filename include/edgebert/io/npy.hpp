@@ -25,7 +25,7 @@
 #include "../core/error.hpp"
 #include "../core/limits.hpp"
 #include "detail/mapped_file.hpp"
-#include "dtype.hpp"
+#include "../core/dtype.hpp"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "edgebert's npy writer requires a little-endian host"

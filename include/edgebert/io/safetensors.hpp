@@ -29,7 +29,7 @@
 #include "../core/error.hpp"
 #include "../core/limits.hpp"
 #include "detail/mapped_file.hpp"
-#include "dtype.hpp"
+#include "../core/dtype.hpp"
 
 // F32 tensors are used in place (f32_view) and copied with memcpy: that is only right when the host
 // stores floats little-endian, as the format does.

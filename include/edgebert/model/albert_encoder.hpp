@@ -18,21 +18,24 @@
 #include "../nn/embeddings.hpp"
 #include "../nn/layer_norm.hpp"
 #include "../nn/linear.hpp"
-#include "albert_config.hpp"
-#include "token_batch.hpp"
-#include "work_trace.hpp"
+#include "../core/albert_config.hpp"
+#include "../core/token_batch.hpp"
+#include "../trace/events.hpp"
 
 namespace edgebert::model {
 
-/// Weights of one AlbertLayer.
-struct albert_layer {
-    nn::linear qkv;              ///< [3H x H]: query, key, value stacked in that order
-    nn::linear attention_dense;  ///< [H x H]
+/// Weights of one AlbertLayer, over any nn::basic_linear (a storage known at compile time, or nn::linear).
+template <class Linear = nn::linear>
+struct basic_albert_layer {
+    using linear_type = Linear;
+    Linear qkv;              ///< [3H x H]: query, key, value stacked in that order
+    Linear attention_dense;  ///< [H x H]
     nn::layer_norm attention_norm;
-    nn::linear ffn;              ///< [I x H]
-    nn::linear ffn_output;       ///< [H x I]
+    Linear ffn;              ///< [I x H]
+    Linear ffn_output;       ///< [H x I]
     nn::layer_norm full_layer_norm;
 };
+using albert_layer = basic_albert_layer<>;
 
 /// Where AdapterHub feeds the attention adapter of ALBERT: its AlbertAttention hands the adapter the block
 /// input x as hidden_states and the projected context s as the residual input (BERT does the opposite; see
@@ -84,11 +87,11 @@ public:
     /// Run the encoder on a validated batch. hidden: [batch*seq x H], receives the last layer's output.
     /// on_layer(i, hidden) is called with i = 0 for the projected embeddings and i = 1..L after each layer
     /// (HuggingFace's hidden_states numbering); if it returns false the remaining layers are skipped.
-    /// task: a task's adapters, LayerNorms, weights and span (nullptr: the plain backbone). work: when given,
-    /// receives one layer_work per layer run (counts for the whole batch).
-    template <class OnLayer>
-    void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer,
-                 const encoder_task* task = nullptr, std::vector<layer_work>* work = nullptr) const {
+    /// task: a task's adapters, LayerNorms, weights and span (nullptr: the plain backbone). observer: receives the
+    /// typed events of trace/events.hpp (counts for the whole batch).
+    template <class OnLayer, class Observer = trace::null_observer>
+    void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer, const encoder_task* task,
+                 Observer& observer) const {
         const std::size_t M = in.tokens(), E = config_.embedding_size, H = config_.hidden_size,
                           I = config_.intermediate_size;
         thread_local encoder_workspace ws;  // reused across calls: no fresh pages to fault in per inference
@@ -104,6 +107,11 @@ public:
 
         embeddings_.forward(in, ws.embedded.data(), threads);
         mapping_in_.forward(ws.embedded.data(), M, E, hidden, H, threads);
+        if constexpr (trace::observes_anything_v<Observer>) {
+            trace::notify(observer, trace::embeddings_event{M, E, H, config_.vocab_size, embeddings_.word_density()});
+            trace::notify(observer, trace::matmul_event{0, work_of(trace::product::embedding_projection, mapping_in_, M,
+                                                                   trace::weight_home::backbone)});
+        }
         // on_layer may return false to stop (every sentence has left through an off-ramp).
         auto report = [&](std::size_t i) {
             if constexpr (std::is_same_v<decltype(on_layer(i, static_cast<const float*>(hidden))), bool>)
@@ -119,23 +127,19 @@ public:
             const std::vector<albert_layer>& group = groups_[g];
             for (std::size_t j = 0; j < group.size(); ++j) {
                 const task_layer* t = task ? task->at(i, g, j, group.size()) : nullptr;
-                layer_work* w = nullptr;
-                if (work) {
-                    work->emplace_back();
-                    w = &work->back();
-                    w->layer = i + 1;
-                    w->seq_len = M;
-                }
-                run_layer(t && t->weights ? *t->weights : group[j], shape, ws, hidden, threads, t, task, w);
+                trace::notify(observer, trace::layer_begin_event{i + 1, M});
+                run_layer(t && t->weights ? *t->weights : group[j], shape, ws, hidden, threads, t, task, observer, i + 1);
+                trace::notify(observer, trace::layer_end_event{i + 1});
             }
             if (!report(i + 1)) return;
         }
     }
 
-    /// One AlbertLayer in place on hidden [M x H], with a task's parts when given.
-    void run_layer(const albert_layer& layer, const kernels::attention_shape& shape, encoder_workspace& ws,
-                   float* hidden, int threads, const task_layer* t = nullptr, const encoder_task* task = nullptr,
-                   layer_work* work = nullptr) const {
+    /// One AlbertLayer (of any storage) in place on hidden [M x H], with a task's parts when given; `depth`
+    /// (1-based) labels the events the observer receives.
+    template <class Layer, class Observer = trace::null_observer>
+    void run_layer(const Layer& layer, const kernels::attention_shape& shape, encoder_workspace& ws, float* hidden,
+                   int threads, const task_layer* t, const encoder_task* task, Observer& observer, std::size_t depth) const {
         const std::size_t M = shape.batch * shape.seq, H = config_.hidden_size, I = config_.intermediate_size;
         const nn::layer_norm& attention_norm = t && t->attention_norm ? *t->attention_norm : layer.attention_norm;
         const nn::layer_norm& full_norm = t && t->full_layer_norm ? *t->full_layer_norm : layer.full_layer_norm;
@@ -144,9 +148,10 @@ public:
         const kernels::attention_span* span = task && task->span ? &*task->span : nullptr;
 
         layer.qkv.forward(hidden, M, H, ws.qkv.data(), 3 * H, threads);
+        constexpr bool observed = trace::observes_anything_v<Observer>;
         kernels::attention_stats stats;
         kernels::attention(shape, ws.qkv.data(), 3 * H, ws.keep.data(), ws.context.data(), H, threads, span,
-                           work ? &stats : nullptr);
+                           observed ? &stats : nullptr);
         float* a = ws.attention_out.data();
         if (!mh) {
             layer.attention_dense.forward(ws.context.data(), M, H, a, H, threads, kernels::activation::identity, hidden, H);
@@ -166,33 +171,47 @@ public:
             layer.ffn_output.forward(ws.intermediate.data(), M, I, f, H, threads);
             out->apply(f, a, full_norm, hidden, M, threads);
         }
-        if (work) record(*work, layer, shape, stats, mh, out);
+        if constexpr (observed) report_layer(observer, depth, layer, shape, stats, mh, out);
+    }
+
+    /// What a product of `l` on `rows` activation rows is, for the observer.
+    template <class Linear>
+    static trace::matmul_work work_of(trace::product what, const Linear& l, std::size_t rows, trace::weight_home home) {
+        static constexpr trace::storage held[] = {trace::storage::dense_f32, trace::storage::codes_8bit, trace::storage::bitmask,
+                                                  trace::storage::block_sparse};
+        return {what, rows, l.in_features(), l.out_features(), l.nonzeros(), l.weight_bits(), held[std::size_t(l.kind())], home};
     }
 
 private:
-    void record(layer_work& w, const albert_layer& layer, const kernels::attention_shape& shape,
-                const kernels::attention_stats& stats, const nn::bottleneck_adapter* mh,
-                const nn::bottleneck_adapter* out) const {
+    // The events of one layer, in the order the accelerator runs them. The encoder's own matrices count as the
+    // backbone's (also a task's pruned copy of them, as EdgeBERT's single-task accelerator holds it); adapters
+    // are the task's.
+    template <class Observer, class Layer>
+    void report_layer(Observer& observer, std::size_t depth, const Layer& layer, const kernels::attention_shape& shape,
+                      const kernels::attention_stats& stats, const nn::bottleneck_adapter* mh,
+                      const nn::bottleneck_adapter* out) const {
         const std::size_t M = shape.batch * shape.seq, H = config_.hidden_size;
-        auto product = [&](const char* name, const nn::linear& l) {
-            w.matmuls.push_back({name, M, l.in_features(), l.out_features(), l.nonzeros(), 32});
+        using trace::product;
+        auto matmul = [&](product what, const auto& l, trace::weight_home home) {
+            trace::notify(observer, trace::matmul_event{depth, work_of(what, l, M, home)});
         };
-        product("qkv", layer.qkv);
-        product("attention.dense", layer.attention_dense);
-        if (mh) product("adapter.attention.down", mh->down()), product("adapter.attention.up", mh->up());
-        product("ffn", layer.ffn);
-        product("ffn_output", layer.ffn_output);
-        if (out) product("adapter.output.down", out->down()), product("adapter.output.up", out->up());
-        w.attention = {shape.heads * shape.batch, stats.heads_computed, shape.head_dim, shape.seq, stats.keys_computed,
-                       shape.batch * shape.heads * shape.seq * shape.seq};
-        w.rowwise.push_back({"residual", M, H});
-        w.rowwise.push_back({"attention.LayerNorm", M, H});
-        w.rowwise.push_back({"residual", M, H});
-        w.rowwise.push_back({"full_layer_layer_norm", M, H});
+        auto rowwise = [&](trace::rowwise_op op) { trace::notify(observer, trace::rowwise_event{depth, {op, M, H}}); };
+        matmul(product::qkv, layer.qkv, trace::weight_home::backbone);
+        matmul(product::attention_output, layer.attention_dense, trace::weight_home::backbone);
+        if (mh) matmul(product::adapter_down, mh->down(), trace::weight_home::task), matmul(product::adapter_up, mh->up(), trace::weight_home::task);
+        matmul(product::ffn, layer.ffn, trace::weight_home::backbone);
+        matmul(product::ffn_output, layer.ffn_output, trace::weight_home::backbone);
+        if (out) matmul(product::adapter_down, out->down(), trace::weight_home::task), matmul(product::adapter_up, out->up(), trace::weight_home::task);
+        trace::notify(observer, trace::attention_event{depth, {shape.heads * shape.batch, stats.heads_computed, shape.head_dim, shape.seq,
+                                                              stats.keys_computed, shape.batch * shape.heads * shape.seq * shape.seq}});
+        rowwise(trace::rowwise_op::residual_add);
+        rowwise(trace::rowwise_op::layer_norm);
+        rowwise(trace::rowwise_op::residual_add);
+        rowwise(trace::rowwise_op::layer_norm);
         for (const nn::bottleneck_adapter* ad : {mh, out}) {
             if (!ad) continue;
-            w.rowwise.push_back({"adapter.residual", M, H});
-            if (ad->config().original_ln_before) w.rowwise.push_back({"adapter.original_ln_before", M, H});
+            rowwise(trace::rowwise_op::residual_add);
+            if (ad->config().original_ln_before) rowwise(trace::rowwise_op::layer_norm);
         }
     }
 

@@ -12,7 +12,8 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -21,7 +22,11 @@
 #include "../io/hf_checkpoint.hpp"
 #include "../io/weight_source.hpp"
 #include "../exit/logit_policy.hpp"
+#include "../names/tensor_names.hpp"
 #include "../nn/off_ramp.hpp"
+#include "../trace/events.hpp"
+#include "golden.hpp"
+#include "off_ramp_binding.hpp"
 #include "albert_encoder.hpp"
 #include "task.hpp"
 #include "weight_storage.hpp"
@@ -44,10 +49,6 @@ struct albert_output {
     /// hidden_states and off-ramp outputs past it stay zero; last_hidden_state and pooler_output are those of
     /// this layer.
     std::size_t layers_run = 0;
-    /// With run_options::record_work: what each layer executed, for the whole batch (work_trace.hpp).
-    std::vector<layer_work> work;
-    std::vector<matmul_work> embedding_work;  ///< the E->H projection
-    std::vector<matmul_work> head_work;       ///< the final pooler and classifier, when some sentence reached them
 };
 
 struct run_options {
@@ -60,7 +61,6 @@ struct run_options {
     exit::exit_policy exit = exit::no_exit{};
     /// A task's parts (adapters, LayerNorms, span, off-ramps, head) on this backbone; nullptr: the backbone's own.
     const model::task* task = nullptr;
-    bool record_work = false;  ///< fill albert_output::work
 };
 
 class albert_model {
@@ -69,21 +69,32 @@ public:
 
     /// Load a HuggingFace folder (config.json + model.safetensors), or a compressed model (a file written by
     /// `edgebert compress`, or a folder whose model.safetensors is one). opt: how a compressed model holds its
-    /// matrices (model/weight_storage.hpp) and whether to check its stored golden outputs (format_error if they
-    /// differ or are missing).
+    /// matrices (model/weight_storage.hpp) and whether to check golden outputs: by default those present (a
+    /// compressed file's, a folder's golden.json cases for the backbone's own classifier) are checked and a
+    /// difference is a golden_mismatch naming the case; opt.golden = golden_check::required also fails without any.
     static albert_model load(const std::string& path, const load_options& opt) {
         const model_weights w = open_weights(path);
         albert_model m = from_source(w.config, *w.weights, opt);
-        if (opt.verify_golden) {
-            if (!w.compressed) throw format_error("'" + path + "' is not a compressed model: it has no golden outputs to check");
-            w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
-        }
+        verify_golden(path, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
+            if (!c.task.empty()) return std::nullopt;  // a task's case: multi_task_model checks it
+            return m.case_logits(c.input_ids, c.token_type_ids);
+        }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
         return m;
     }
-    static albert_model load(const std::string& path, bool verify_golden = false) {
+    static albert_model load(const std::string& path, bool require_golden = false) {
         load_options opt;
-        opt.verify_golden = verify_golden;
+        opt.verify_golden = require_golden;
         return load(path, opt);
+    }
+
+    /// Final logits (no early exit) of one sentence with optional token types and a task: golden checks.
+    std::vector<float> case_logits(const token_ids& ids, const token_ids& types, const task* t = nullptr) const {
+        if (ids.empty()) throw input_error("golden case without token ids");
+        token_batch in = token_batch::from_rows({ids});
+        if (!types.empty()) in.token_type_ids = types;
+        run_options o;
+        o.task = t;
+        return forward(in, o).logits;
     }
 
     /// A checkpoint's config and tensors (for a compressed model: its matrices as stored, decoded on request), kept alive together.
@@ -93,11 +104,11 @@ public:
         std::shared_ptr<const io::compressed_model> compressed;  ///< set for a compressed model
     };
     static model_weights open_weights(const std::string& path) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) throw io_error("model '" + path + "' does not exist");
-        const bool folder = S_ISDIR(st.st_mode);
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) throw io_error("model '" + path + "' does not exist");
+        const bool folder = std::filesystem::is_directory(path, ec);
         const std::string file = folder ? path + "/model.safetensors" : path;
-        if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        if (std::filesystem::is_regular_file(file, ec) &&
             io::compressed_model::is_compressed(io::safetensors_file(file))) {
             auto c = std::make_shared<const io::compressed_model>(io::compressed_model::open(file));
             return {c->config(), c->shared_weights(), c};
@@ -106,6 +117,35 @@ public:
             throw io_error("'" + path + "' is neither a model folder (config.json + model.safetensors) nor a compressed model");
         io::hf_checkpoint ckpt = io::hf_checkpoint::open(path);
         return {ckpt.config, std::make_shared<io::safetensors_source>(ckpt.weights), nullptr};
+    }
+
+    /// The golden checks of a load: `of_case(case)` gives a folder case's logits (nullopt: not this model's to
+    /// check); `of_sentences(ids)` the final logits of sentences for a compressed file's goldens.
+    template <class OfCase, class OfSentences>
+    static void verify_golden(const std::string& path, const model_weights& w, const load_options& opt, OfCase&& of_case,
+                              OfSentences&& of_sentences) {
+        const bool required = opt.verify_golden || opt.golden == golden_check::required;
+        if (opt.golden == golden_check::off && !opt.verify_golden) return;
+        bool checked = false;
+        if (w.compressed && (required || w.compressed->has_golden())) {
+            w.compressed->check_golden(of_sentences);
+            checked = true;
+        }
+        std::error_code ec;
+        const std::string file = path + "/golden.json";
+        if (std::filesystem::is_directory(path, ec) && std::filesystem::is_regular_file(file, ec)) {
+            const golden_set g = golden_set::read(file);
+            std::size_t ran = 0;
+            g.check([&](const golden_case& c) {
+                std::optional<std::vector<float>> got = of_case(c);
+                if (!got) return c.logits;  // not this model's case
+                ++ran;
+                return *got;
+            });
+            checked = checked || ran > 0;
+        }
+        if (required && !checked)
+            throw format_error("'" + path + "' has no golden outputs to check (a compressed model's, or golden.json cases)");
     }
 
     /// Final logits of each sentence run alone (no padding): golden checks and tests.
@@ -127,15 +167,15 @@ public:
         cfg.validate(src.describe());
         io::tensor_binder bind(src);
         std::string p;
-        if (bind.has("albert.embeddings.word_embeddings.weight")) p = "albert.";
-        else if (bind.has("embeddings.word_embeddings.weight")) p = "";
-        else throw missing_tensor_error("missing tensor 'albert.embeddings.word_embeddings.weight' in " + src.describe());
+        if (bind.has(names::word_embeddings(names::base_prefix))) p = names::base_prefix;
+        else if (bind.has(names::word_embeddings(""))) p = "";
+        else throw missing_tensor_error("missing tensor '" + names::word_embeddings(names::base_prefix) + "' in " + src.describe());
 
         const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
                           I = cfg.intermediate_size, P = cfg.max_position_embeddings, T = cfg.type_vocab_size;
         auto norm = [&](const std::string& name, std::size_t n) {
-            const_matrix g = bind.take(name + ".weight", {n});
-            const_matrix b = bind.take(name + ".bias", {n});
+            const_matrix g = bind.take(names::weight(name), {n});
+            const_matrix b = bind.take(names::bias(name), {n});
             return nn::layer_norm(g.data(), b.data(), n, cfg.layer_norm_eps);
         };
         // A compressed matrix stays in 8-bit codes unless opt says fp32: the weights are checked for shape and
@@ -157,18 +197,17 @@ public:
             return l;
         };
         auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
-            const_matrix b = bind.take(name + ".bias", {out});
-            if (auto l = stored({name + ".weight"}, out, in, b.data())) return std::move(*l);
-            const_matrix w = bind.take(name + ".weight", {out, in});
+            const_matrix b = bind.take(names::bias(name), {out});
+            if (auto l = stored({names::weight(name)}, out, in, b.data())) return std::move(*l);
+            const_matrix w = bind.take(names::weight(name), {out, in});
             nn::linear packed(w.data(), out, in, b.data());
-            bind.release(name + ".weight");  // packed: the file's pages of it need not stay resident
+            bind.release(names::weight(name));  // packed: the file's pages of it need not stay resident
             return packed;
         };
 
-        const std::string e = p + "embeddings.";
-        const_matrix position = bind.take(e + "position_embeddings.weight", {P, E});
-        const_matrix token_type = bind.take(e + "token_type_embeddings.weight", {T, E});
-        const std::string word = e + "word_embeddings.weight";
+        const_matrix position = bind.take(names::position_embeddings(p), {P, E});
+        const_matrix token_type = bind.take(names::token_type_embeddings(p), {T, E});
+        const std::string word = names::word_embeddings(p);
         const io::compressed_matrix* word_codes = opt.weights == weight_storage::fp32 ? nullptr : src.compressed(word);
         nn::embeddings emb;
         if (word_codes && word_codes->format.byte_codes() && word_codes->rows == V && word_codes->cols == E) {
@@ -177,28 +216,26 @@ public:
             word_codes->expand_codes(codes.data());
             sparse::code_tables tables(word_codes->format, word_codes->params, V);
             emb = nn::embeddings(std::move(codes), std::move(tables), V, E, std::move(position), std::move(token_type),
-                                 norm(e + "LayerNorm", E));
+                                 norm(names::embedding_norm(p), E));
             bind.mark_used(word);
             bind.release(word);
         } else {
-            emb = nn::embeddings(bind.take(word, {V, E}), std::move(position), std::move(token_type), norm(e + "LayerNorm", E));
+            emb = nn::embeddings(bind.take(word, {V, E}), std::move(position), std::move(token_type), norm(names::embedding_norm(p), E));
         }
-        nn::linear mapping_in = dense(p + "encoder.embedding_hidden_mapping_in", H, E);
+        nn::linear mapping_in = dense(names::mapping_in(p), H, E);
 
         std::vector<std::vector<albert_layer>> groups(cfg.num_hidden_groups);
         for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g) {
             for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
-                const std::string l = p + "encoder.albert_layer_groups." + std::to_string(g) + ".albert_layers." +
-                                      std::to_string(j) + ".";
+                const std::string l = names::albert_layer(p, g, j);
                 albert_layer layer;
                 // Q, K and V stacked into one [3H x H] weight: one GEMM instead of three.
                 std::vector<float> b(3 * H);
                 std::vector<std::string> qkv_names;
-                const char* parts[] = {"query", "key", "value"};
                 for (std::size_t k = 0; k < 3; ++k) {
-                    const_matrix pb = bind.take(l + "attention." + parts[k] + ".bias", {H});
+                    const_matrix pb = bind.take(names::bias(l + names::attention_parts[k]), {H});
                     std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
-                    qkv_names.push_back(l + "attention." + parts[k] + ".weight");
+                    qkv_names.push_back(names::weight(l + names::attention_parts[k]));
                 }
                 if (auto q = stored(qkv_names, H, H, b.data())) {
                     layer.qkv = std::move(*q);
@@ -211,26 +248,25 @@ public:
                     }
                     layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
                 }
-                layer.attention_dense = dense(l + "attention.dense", H, H);
-                layer.attention_norm = norm(l + "attention.LayerNorm", H);
-                layer.ffn = dense(l + "ffn", I, H);
-                layer.ffn_output = dense(l + "ffn_output", H, I);
-                layer.full_layer_norm = norm(l + "full_layer_layer_norm", H);
+                layer.attention_dense = dense(l + names::attention_dense, H, H);
+                layer.attention_norm = norm(l + names::attention_norm, H);
+                layer.ffn = dense(l + names::ffn, I, H);
+                layer.ffn_output = dense(l + names::ffn_output, H, I);
+                layer.full_layer_norm = norm(l + names::full_layer_norm, H);
                 groups[g].push_back(std::move(layer));
             }
         }
 
         albert_model m;
         m.encoder_ = albert_encoder(cfg, std::move(emb), std::move(mapping_in), std::move(groups));
-        m.pooler_ = dense(p + "pooler", H, H);
-        if (bind.has("classifier.weight") || bind.has("classifier.bias"))
-            m.classifier_ = dense("classifier", cfg.num_labels, H);
-        m.off_ramps_ = nn::bind_off_ramps(bind, p, H, cfg.num_labels, cfg.num_hidden_layers, cfg.num_hidden_groups,
+        m.pooler_ = dense(names::pooler(p), H, H);
+        if (bind.has(names::weight(names::classifier)) || bind.has(names::bias(names::classifier)))
+            m.classifier_ = dense(names::classifier, cfg.num_labels, H);
+        m.off_ramps_ = bind_off_ramps(bind, p, H, cfg.num_labels, cfg.num_hidden_layers, cfg.num_hidden_groups,
                                           src.describe());
         const std::string prefix = p;
         m.skipped_ = bind.finish([prefix](const std::string& n) {
-            return n == prefix + "embeddings.position_ids" || n.rfind("predictions.", 0) == 0 ||
-                   n.rfind("sop_classifier.", 0) == 0;
+            return n == names::position_ids(prefix) || names::is_other_albert_head(n);
         });
         return m;
     }
@@ -255,30 +291,31 @@ public:
         const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
                           I = cfg.intermediate_size;
         auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
-            add(n + ".weight", {out, in}, 0.f, 0.02f);
-            add(n + ".bias", {out}, 0.f, 0.02f);
+            add(names::weight(n), {out, in}, 0.f, 0.02f);
+            add(names::bias(n), {out}, 0.f, 0.02f);
         };
         auto ln = [&](const std::string& n, std::size_t w) {
-            add(n + ".weight", {w}, 1.f, 0.05f);
-            add(n + ".bias", {w}, 0.f, 0.05f);
+            add(names::weight(n), {w}, 1.f, 0.05f);
+            add(names::bias(n), {w}, 0.f, 0.05f);
         };
-        add("albert.embeddings.word_embeddings.weight", {V, E}, 0.f, 0.02f);
-        add("albert.embeddings.position_embeddings.weight", {cfg.max_position_embeddings, E}, 0.f, 0.02f);
-        add("albert.embeddings.token_type_embeddings.weight", {cfg.type_vocab_size, E}, 0.f, 0.02f);
-        ln("albert.embeddings.LayerNorm", E);
-        lin("albert.encoder.embedding_hidden_mapping_in", H, E);
+        const std::string& p = names::base_prefix;
+        add(names::word_embeddings(p), {V, E}, 0.f, 0.02f);
+        add(names::position_embeddings(p), {cfg.max_position_embeddings, E}, 0.f, 0.02f);
+        add(names::token_type_embeddings(p), {cfg.type_vocab_size, E}, 0.f, 0.02f);
+        ln(names::embedding_norm(p), E);
+        lin(names::mapping_in(p), H, E);
         for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g)
             for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
-                const std::string l = "albert.encoder.albert_layer_groups." + std::to_string(g) + ".albert_layers." +
-                                      std::to_string(j) + ".";
-                for (const char* part : {"query", "key", "value", "dense"}) lin(l + "attention." + part, H, H);
-                ln(l + "attention.LayerNorm", H);
-                lin(l + "ffn", I, H);
-                lin(l + "ffn_output", H, I);
-                ln(l + "full_layer_layer_norm", H);
+                const std::string l = names::albert_layer(p, g, j);
+                for (const char* part : names::attention_parts) lin(l + part, H, H);
+                lin(l + names::attention_dense, H, H);
+                ln(l + names::attention_norm, H);
+                lin(l + names::ffn, I, H);
+                lin(l + names::ffn_output, H, I);
+                ln(l + names::full_layer_norm, H);
             }
-        lin("albert.pooler", H, H);
-        lin("classifier", cfg.num_labels, H);
+        lin(names::pooler(p), H, H);
+        lin(names::classifier, cfg.num_labels, H);
         return io::memory_source(std::move(t), "<random model, seed " + std::to_string(seed) + ">");
     }
 
@@ -294,6 +331,21 @@ public:
 
     /// Run the model. Const and safe to call from several threads at once.
     albert_output forward(const token_batch& in, const run_options& opt = {}) const {
+        trace::null_observer none;
+        return forward(in, opt, opt.exit, none);
+    }
+
+    /// Run the model with an exit policy and an observer of your own types (opt.exit is not used).
+    ///  * policy: any type with `bool exits_at(std::size_t layer, const exit::ramp_history&) const` or
+    ///    `bool exits_at(std::size_t layer, const double* entropies, std::size_t layers) const` (exit/logit_policy.hpp);
+    ///    exit::exit_policy, the variant of the built-in ones, is what files and the command line give.
+    ///  * observer: receives the typed events of trace/events.hpp it has an on() for; trace::null_observer costs nothing.
+    template <class Policy, class Observer>
+    albert_output forward(const token_batch& in, const run_options& opt, const Policy& policy, Observer& observer) const {
+        static_assert(exit::is_exit_policy_v<Policy>,
+                      "albert_model::forward: the exit policy needs a member `bool exits_at(std::size_t layer, const "
+                      "exit::ramp_history&) const` or `bool exits_at(std::size_t layer, const double* entropies, std::size_t "
+                      "layers) const`");
         const albert_config& c = config();
         in.validate(c);
         const int threads = resolve_threads(opt.threads);
@@ -311,7 +363,7 @@ public:
         out.num_labels = classify ? C : 0;
         out.last_hidden_state.resize(M * H);
         if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
-        const bool early = !std::holds_alternative<exit::no_exit>(opt.exit);
+        const bool early = exit::may_exit_early(policy);
         if (early && ramps_of.empty())
             throw config_error(std::string("early exit needs off-ramps (albert.encoder.highway.*); ") +
                                (tk ? "task '" + tk->name + "'" : std::string("this model")) + " has none");
@@ -333,6 +385,8 @@ public:
         std::vector<double> entropies(B * L);
         std::vector<float> history(ramps ? B * L * C : 0);
         std::size_t running = B;
+        // Heads (off-ramps, pooler, classifiers) are task parts: they sit in SRAM beside the adapters.
+        const trace::weight_home ramp_home = trace::weight_home::task;
         encoder_.forward(
             in, out.last_hidden_state.data(), threads,
             [&](std::size_t i, const float* h) {
@@ -344,31 +398,28 @@ public:
                 const nn::off_ramp& r = ramps_of.size() == L ? ramps_of[i - 1] : ramps_of[c.group_of_layer(i - 1)];
                 float* logits = out.off_ramp_logits.data() + (i - 1) * B * C;
                 r.forward(h, B, in.seq * H, logits);
-                if (opt.record_work && !out.work.empty()) {
-                    out.work.back().matmuls.push_back({"off_ramp.pooler", B, H, H, H * H, 32});
-                    out.work.back().matmuls.push_back({"off_ramp.classifier", B, H, C, H * C, 32});
+                double* ramp_entropies = out.off_ramp_entropies.data() + (i - 1) * B;
+                for (std::size_t b = 0; b < B; ++b) ramp_entropies[b] = kernels::reference::softmax_entropy(logits + b * C, C);
+                if constexpr (trace::observes_anything_v<Observer>) {
+                    trace::notify(observer, trace::matmul_event{i, albert_encoder::work_of(trace::product::off_ramp_pooler, r.pooler(), B, ramp_home)});
+                    trace::notify(observer, trace::matmul_event{i, albert_encoder::work_of(trace::product::off_ramp_classifier, r.classifier(), B, ramp_home)});
+                    trace::notify(observer, trace::off_ramp_event{i, B, C, logits, ramp_entropies});
                 }
                 for (std::size_t b = 0; b < B; ++b) {
-                    const double e = kernels::reference::softmax_entropy(logits + b * C, C);
-                    out.off_ramp_entropies[(i - 1) * B + b] = e;
-                    entropies[b * L + i - 1] = e;
+                    entropies[b * L + i - 1] = ramp_entropies[b];
                     std::copy(logits + b * C, logits + (b + 1) * C, history.begin() + std::ptrdiff_t((b * L + i - 1) * C));
                     if (!early || out.exit_layers[b] || i == L) continue;
                     const exit::ramp_history seen{&entropies[b * L], &history[b * L * C], C, L};
-                    if (exit::decide(opt.exit, i, seen)) {
+                    if (exit::decide(policy, i, seen)) {
                         out.exit_layers[b] = i;
                         std::copy(logits + b * C, logits + (b + 1) * C, out.logits.begin() + std::ptrdiff_t(b * C));
                         --running;
+                        trace::notify(observer, trace::exit_event{b, i, true});
                     }
                 }
-                if (opt.record_work && !out.work.empty()) out.work.back().entropy_labels = C;
                 return running > 0;
             },
-            tk ? &tk->encoder : nullptr, opt.record_work ? &out.work : nullptr);
-        if (opt.record_work) {
-            const nn::linear& m = encoder_.mapping_in();
-            out.embedding_work.push_back({"embedding_hidden_mapping_in", M, m.in_features(), m.out_features(), m.nonzeros(), 32});
-        }
+            tk ? &tk->encoder : nullptr, observer);
         // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
         out.pooler_output.resize(in.batch * H);
         pooler_.forward(out.last_hidden_state.data(), in.batch, in.seq * H, out.pooler_output.data(), H, 1,
@@ -378,20 +429,21 @@ public:
             if (!head) classifier_.forward(out.pooler_output.data(), B, H, final_logits.data(), C, 1);
             else if (head->use_pooler()) head->forward(out.pooler_output.data(), B, H, final_logits.data());
             else head->forward(out.last_hidden_state.data(), B, in.seq * H, final_logits.data());
-            if (opt.record_work) {
-                if (!head) {
-                    out.head_work.push_back({"pooler", B, H, H, pooler_.nonzeros(), 32});
-                    out.head_work.push_back({"classifier", B, H, C, classifier_.nonzeros(), 32});
-                } else {
-                    if (head->use_pooler()) out.head_work.push_back({"pooler", B, H, H, pooler_.nonzeros(), 32});
-                    for (const nn::linear& l : head->layers())
-                        out.head_work.push_back({"head", B, l.in_features(), l.out_features(), l.nonzeros(), 32});
-                }
+            if constexpr (trace::observes_anything_v<Observer>) {
+                auto matmul = [&](trace::product what, const nn::linear& l, trace::weight_home home) {
+                    trace::notify(observer, trace::matmul_event{0, albert_encoder::work_of(what, l, B, home)});
+                };
+                if (!head || head->use_pooler()) matmul(trace::product::pooler, pooler_, trace::weight_home::task);
+                if (!head) matmul(trace::product::classifier, classifier_, trace::weight_home::task);
+                else
+                    for (const nn::linear& l : head->layers()) matmul(trace::product::head, l, trace::weight_home::task);
             }
             for (std::size_t b = 0; b < B; ++b)
-                if (!out.exit_layers[b])
+                if (!out.exit_layers[b]) {
                     std::copy(final_logits.begin() + std::ptrdiff_t(b * C), final_logits.begin() + std::ptrdiff_t((b + 1) * C),
                               out.logits.begin() + std::ptrdiff_t(b * C));
+                    trace::notify(observer, trace::exit_event{b, L, false});
+                }
         }
         for (auto& e : out.exit_layers)
             if (!e) e = L;

@@ -11,7 +11,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <dirent.h>
+#include <filesystem>
+#include <system_error>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,14 +23,14 @@
 #include "../io/hf_checkpoint.hpp"
 #include "albert_model.hpp"
 #include "task.hpp"
-#include "work_trace.hpp"
+#include "../trace/recorder.hpp"
 
 namespace edgebert::model {
 
 struct infer_options {
     int threads = 1;
     std::optional<exit::exit_policy> exit;      ///< overrides the task's own policy
-    std::vector<std::int64_t> token_type_ids;   ///< empty: all 0
+    token_ids token_type_ids;                   ///< empty: all 0
 };
 
 struct inference_result {
@@ -39,6 +40,7 @@ struct inference_result {
     std::string label_name;
     double confidence = 0;       ///< softmax probability of the label
     std::size_t exit_layer = 0;  ///< 1-based; the model's depth when the final classifier answered
+    std::size_t layers = 0;      ///< the model's depth
     std::vector<double> entropies;  ///< entropy of every off-ramp evaluated, layer 1 first
     inference_trace trace;
 };
@@ -49,31 +51,28 @@ public:
     /// backbone_weights: the backbone's tensors, kept to build tasks that prune the encoder with masks.
     explicit multi_task_model(albert_model backbone, std::shared_ptr<const io::weight_source> backbone_weights = nullptr)
         : backbone_(std::make_shared<const albert_model>(std::move(backbone))), weights_(std::move(backbone_weights)) {
-        embedding_density_ = backbone_->encoder().embeddings().word_density();
-    }
+        }
 
     /// A HuggingFace folder (or a folder whose model.safetensors is a compressed model, held as opt says) as
-    /// the backbone, plus every sub-folder of `folder`/tasks as a task.
+    /// the backbone, plus every sub-folder of `folder`/tasks as a task; then the golden cases (golden.json, a
+    /// compressed file's) are checked as opt.golden says (albert_model::load).
     static multi_task_model load(const std::string& folder, const load_options& opt = {}) {
         const albert_model::model_weights w = albert_model::open_weights(folder);
         multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
-        if (opt.verify_golden) {
-            if (!w.compressed) throw format_error("'" + folder + "' is not a compressed model: it has no golden outputs to check");
-            w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
-        }
         const std::string tasks = folder + "/tasks";
-        if (DIR* d = ::opendir(tasks.c_str())) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(tasks, ec)) {
             std::vector<std::string> names;
-            while (const dirent* e = ::readdir(d)) {
-                const std::string n = e->d_name;
-                if (n == "." || n == "..") continue;
-                struct stat st {};
-                if (::stat((tasks + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) names.push_back(n);
-            }
-            ::closedir(d);
+            for (const auto& entry : std::filesystem::directory_iterator(tasks))
+                if (entry.is_directory()) names.push_back(entry.path().filename().string());
             std::sort(names.begin(), names.end());
             for (const auto& n : names) m.add_task_folder(tasks + "/" + n, n);
         }
+        albert_model::verify_golden(folder, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
+            if (!c.task.empty() && !m.has_task(c.task))
+                throw golden_mismatch(folder + "/golden.json: golden case '" + c.name + "' is for task '" + c.task + "', which the folder does not have");
+            return m.backbone().case_logits(c.input_ids, c.token_type_ids, c.task.empty() ? nullptr : &m.get(c.task));
+        }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
         return m;
     }
 
@@ -103,6 +102,11 @@ public:
         return n;
     }
     bool has_task(const std::string& name) const { return tasks_.count(name) > 0; }
+    /// Classes of a task's answers: its own head's, else the backbone classifier's.
+    std::size_t num_labels(const std::string& name) const {
+        const task& t = get(name);
+        return t.head ? t.head->num_labels() : config().num_labels;
+    }
     const task& get(const std::string& name) const {
         auto it = tasks_.find(name);
         if (it == tasks_.end()) {
@@ -114,9 +118,20 @@ public:
     }
 
     /// Classify one sentence of token ids with a task. Const and thread-safe.
-    inference_result infer(const std::string& task_name, const std::vector<std::int64_t>& ids,
-                           const infer_options& opt = {}) const {
+    inference_result infer(const std::string& task_name, const token_ids& ids, const infer_options& opt = {}) const {
+        trace::null_observer none;
+        return infer(task_name, ids, opt, none);
+    }
+    /// The same with an observer of the run's events (trace/events.hpp) besides the recorded trace.
+    template <class Observer>
+    inference_result infer(const std::string& task_name, const token_ids& ids, const infer_options& opt, Observer& observer) const {
         const task& t = get(task_name);
+        return std::visit([&](const auto& policy) { return infer_with(t, ids, opt, policy, observer); }, opt.exit ? *opt.exit : t.policy);
+    }
+    /// The same with an exit policy of your own type (exit/logit_policy.hpp says what it needs).
+    template <class Policy, class Observer = trace::null_observer>
+    inference_result infer_with(const task& t, const token_ids& ids, const infer_options& opt, const Policy& policy,
+                                Observer& observer) const {
         if (ids.empty()) throw input_error("infer: empty token id sequence");
         token_batch in;
         in.batch = 1;
@@ -131,15 +146,16 @@ public:
         run_options ro;
         ro.threads = opt.threads;
         ro.task = &t;
-        ro.exit = opt.exit ? *opt.exit : t.policy;
         ro.off_ramps = true;
-        ro.record_work = true;
-        const albert_output out = backbone_->forward(in, ro);
+        trace::recorder rec;
+        rec.set_depth(config().num_hidden_layers);
+        trace::fan_out<trace::recorder, Observer> both(rec, observer);
+        const albert_output out = backbone_->forward(in, ro, policy, both);
         if (out.num_labels == 0) throw config_error("task '" + t.name + "' has no classifier");
 
         inference_result r;
         r.task = t.name;
-        const std::size_t C = out.num_labels, L = out.num_layers;
+        const std::size_t C = out.num_labels;
         r.logits.assign(out.logits.begin(), out.logits.begin() + std::ptrdiff_t(C));
         r.label = std::size_t(std::max_element(r.logits.begin(), r.logits.end()) - r.logits.begin());
         r.label_name = t.label_name(r.label);
@@ -147,23 +163,11 @@ public:
         for (float l : r.logits) z += std::exp(double(l) - double(r.logits[r.label]));
         r.confidence = 1.0 / z;
         r.exit_layer = out.exit_layers[0];
+        r.layers = out.num_layers;
         if (!out.off_ramp_entropies.empty())
             for (std::size_t l = 0; l < std::min(r.exit_layer, out.layers_run); ++l)
                 r.entropies.push_back(out.off_ramp_entropies[l]);
-
-        inference_trace& tr = r.trace;
-        const albert_config& c = config();
-        tr.seq_len = ids.size();
-        tr.embedding_size = c.embedding_size;
-        tr.hidden_size = c.hidden_size;
-        tr.vocab_size = c.vocab_size;
-        tr.embedding_density = embedding_density_;
-        tr.embedding_matmuls = out.embedding_work;
-        tr.layers = out.work;
-        tr.head_matmuls = r.exit_layer == L ? out.head_work : std::vector<matmul_work>{};
-        tr.layers_total = L;
-        tr.exit_layer = r.exit_layer;
-        tr.entropies.assign(r.entropies.begin(), r.entropies.end());
+        r.trace = rec.take();
         return r;
     }
 
@@ -211,7 +215,6 @@ private:
     std::shared_ptr<const albert_model> backbone_;
     std::shared_ptr<const io::weight_source> weights_;
     std::map<std::string, std::shared_ptr<const task>> tasks_;
-    double embedding_density_ = 1.0;
 };
 
 }  // namespace edgebert::model

@@ -15,18 +15,20 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 #include "../exit/logit_policy.hpp"
-#include "../io/adapterhub.hpp"
+#include "adapterhub.hpp"
 #include "../io/safetensors.hpp"
 #include "../io/weight_source.hpp"
 #include "../nn/classification_head.hpp"
-#include "../nn/off_ramp.hpp"
-#include "albert_config.hpp"
+#include "off_ramp_binding.hpp"
+#include "../core/albert_config.hpp"
+#include "../names/tensor_names.hpp"
 #include "albert_encoder.hpp"
 
 namespace edgebert::model {
@@ -78,9 +80,8 @@ public:
         }
     }
     static std::string normalise(std::string n) {
-        if (n.rfind("albert.", 0) == 0) n = n.substr(7);
-        for (const char* legacy : {"attention_text_task_adapters", "attention_text_lang_adapters",
-                                   "layer_text_task_adapters", "layer_text_lang_adapters"}) {
+        if (n.rfind(names::base_prefix, 0) == 0) n = n.substr(names::base_prefix.size());
+        for (const char* legacy : names::legacy_adapter_modules) {
             const std::string from = std::string(".") + legacy + ".";
             for (auto p = n.find(from); p != std::string::npos; p = n.find(from)) n.replace(p, from.size(), ".adapters.");
         }
@@ -108,8 +109,8 @@ private:
 };
 
 inline bool file_exists(const std::string& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec);
 }
 
 inline std::shared_ptr<const io::safetensors_file> open_optional(const std::string& folder, const std::string& file,
@@ -136,14 +137,14 @@ inline nn::layer_norm bind_norm(io::tensor_binder& bind, const std::string& name
 inline nn::bottleneck_adapter bind_adapter(io::tensor_binder& bind, const io::adapter_config& a, const std::string& p,
                                            std::size_t H, std::size_t m, float eps) {
     std::optional<nn::layer_norm> before, after;
-    std::string down = p + "adapter_down.0.";
+    std::string down = p + names::adapter_down_first;
     if (a.bottleneck.ln_before) {
-        before = bind_norm(bind, p + "adapter_down.0.", H, 1e-5f);  // nn.LayerNorm default eps
-        down = p + "adapter_down.1.";
+        before = bind_norm(bind, p + names::adapter_down_first, H, 1e-5f);  // nn.LayerNorm default eps
+        down = p + names::adapter_down_second;
     }
     nn::linear d = bind_linear(bind, down, m, H);
-    nn::linear u = bind_linear(bind, p + "adapter_up.", H, m);
-    if (a.bottleneck.ln_after) after = bind_norm(bind, p + "adapter_norm_after.", H, 1e-5f);
+    nn::linear u = bind_linear(bind, p + names::adapter_up, H, m);
+    if (a.bottleneck.ln_after) after = bind_norm(bind, p + names::adapter_norm_after, H, 1e-5f);
     std::vector<float> scaling{float(a.scaling_value)};
     if (a.scaling != io::adapter_config::scaling_kind::fixed) {
         const std::size_t n = a.scaling == io::adapter_config::scaling_kind::learned ? 1 : H;
@@ -168,8 +169,8 @@ struct task_load_options {
 /// the folder's last component.
 inline task load_task(const std::string& folder, const albert_config& cfg, std::string name = "",
                       const task_load_options& opt = {}) {
-    struct stat st {};
-    if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw io_error("task folder '" + folder + "' does not exist");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder, ec)) throw io_error("task folder '" + folder + "' does not exist");
     const std::size_t H = cfg.hidden_size, L = cfg.num_hidden_layers, G = cfg.num_hidden_groups,
                       J = cfg.inner_group_num;
     task t;
@@ -231,7 +232,7 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
         io::tensor_binder bind(src);
         if (hc.name.empty()) {  // the head's name is in its parameter names: heads.<name>.1.weight
             for (const auto& n : src.names())
-                if (n.rfind("heads.", 0) == 0) {
+                if (names::is_head_tensor(n)) {
                     const auto dot = n.find('.', 6);
                     hc.name = n.substr(6, dot - 6);
                     break;
@@ -264,27 +265,26 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
         io::safetensors_source raw(file);
         detail::normalised_source src(raw);
         io::tensor_binder bind(src);
-        t.off_ramps = nn::bind_off_ramps(bind, "", H, C, L, G, file->path());
-        if (bind.has("encoder.span.value")) {
-            const const_matrix v = bind.take("encoder.span.value", {cfg.num_attention_heads});
+        t.off_ramps = bind_off_ramps(bind, "", H, C, L, G, file->path());
+        if (bind.has(names::span_value)) {
+            const const_matrix v = bind.take(names::span_value, {cfg.num_attention_heads});
             span_values = std::vector<double>(v.data(), v.data() + cfg.num_attention_heads);
         }
         for (std::size_t g = 0; g < G; ++g)
             for (std::size_t j = 0; j < J; ++j) {
-                const std::string l = "encoder.albert_layer_groups." + std::to_string(g) + ".albert_layers." +
-                                      std::to_string(j) + ".";
-                const bool has_att = bind.has(l + "attention.LayerNorm.weight"),
-                           has_full = bind.has(l + "full_layer_layer_norm.weight");
+                const std::string l = names::albert_layer("", g, j);
+                const bool has_att = bind.has(names::weight(l + names::attention_norm)),
+                           has_full = bind.has(names::weight(l + names::full_layer_norm));
                 bool has_mask = false;
-                for (const char* part : {"attention.query", "attention.key", "attention.value", "attention.dense", "ffn", "ffn_output"})
-                    has_mask = has_mask || bind.has(l + part + ".weight.mask");
+                for (const std::string& part : names::encoder_linears)
+                    has_mask = has_mask || bind.has(names::mask_of(names::weight(l + part)));
                 if (!has_att && !has_full && !has_mask) continue;
                 if (t.encoder.per_depth)
                     throw config_error(file->path() + ": task LayerNorms and masks with per-depth adapters are not supported");
                 if (t.encoder.layers.size() < G * J) t.encoder.layers.resize(G * J);
                 task_layer& tl = t.encoder.layers[g * J + j];
-                if (has_att) tl.attention_norm = detail::bind_norm(bind, l + "attention.LayerNorm.", H, cfg.layer_norm_eps);
-                if (has_full) tl.full_layer_norm = detail::bind_norm(bind, l + "full_layer_layer_norm.", H, cfg.layer_norm_eps);
+                if (has_att) tl.attention_norm = detail::bind_norm(bind, l + names::attention_norm + ".", H, cfg.layer_norm_eps);
+                if (has_full) tl.full_layer_norm = detail::bind_norm(bind, l + names::full_layer_norm + ".", H, cfg.layer_norm_eps);
                 if (has_mask) {
                     if (!opt.backbone)
                         throw config_error(file->path() + ": pruning masks need the backbone's weights (task_load_options::backbone)");
@@ -292,10 +292,10 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
                     io::tensor_binder bb(back);
                     const std::size_t I = cfg.intermediate_size;
                     auto masked = [&](const std::string& part, std::size_t out, std::size_t in) {
-                        const const_matrix w = bb.take(l + part + ".weight", {out, in});
-                        const const_matrix b = bb.take(l + part + ".bias", {out});
+                        const const_matrix w = bb.take(names::weight(l + part), {out, in});
+                        const const_matrix b = bb.take(names::bias(l + part), {out});
                         std::vector<float> v(w.data(), w.data() + out * in);
-                        const std::string mask_name = l + part + ".weight.mask";
+                        const std::string mask_name = names::mask_of(names::weight(l + part));
                         if (bind.has(mask_name)) {
                             // masks come as F32 / F16 / BF16 0-1 values, or as U8 / BOOL bytes
                             const io::tensor_info& mt = raw.file().at(src.original(mask_name));
@@ -318,7 +318,7 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
                             for (std::size_t k = 0; k < v.size(); ++k) {
                                 const float x = mv[k];
                                 if (x != 0.f && x != 1.f)
-                                    throw format_error(file->path() + ": mask '" + l + part + ".weight.mask' holds " +
+                                    throw format_error(file->path() + ": mask '" + mask_name + "' holds " +
                                                        std::to_string(x) + ", not 0 or 1");
                                 v[k] *= x;
                             }
@@ -327,20 +327,20 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
                     };
                     auto lw = std::make_shared<albert_layer>();
                     std::vector<float> qkv_w, qkv_b;
-                    for (const char* part : {"attention.query", "attention.key", "attention.value"}) {
+                    for (const char* part : names::attention_parts) {
                         auto wb = masked(part, H, H);
                         qkv_w.insert(qkv_w.end(), wb.first.begin(), wb.first.end());
                         qkv_b.insert(qkv_b.end(), wb.second.begin(), wb.second.end());
                     }
                     lw->qkv = nn::linear(qkv_w.data(), 3 * H, H, qkv_b.data());
-                    auto d = masked("attention.dense", H, H);
+                    auto d = masked(names::attention_dense, H, H);
                     lw->attention_dense = nn::linear(d.first.data(), H, H, d.second.data());
                     auto f = masked("ffn", I, H);
                     lw->ffn = nn::linear(f.first.data(), I, H, f.second.data());
                     auto fo = masked("ffn_output", H, I);
                     lw->ffn_output = nn::linear(fo.first.data(), H, I, fo.second.data());
-                    lw->attention_norm = detail::bind_norm(bb, l + "attention.LayerNorm.", H, cfg.layer_norm_eps);
-                    lw->full_layer_norm = detail::bind_norm(bb, l + "full_layer_layer_norm.", H, cfg.layer_norm_eps);
+                    lw->attention_norm = detail::bind_norm(bb, l + names::attention_norm + ".", H, cfg.layer_norm_eps);
+                    lw->full_layer_norm = detail::bind_norm(bb, l + names::full_layer_norm + ".", H, cfg.layer_norm_eps);
                     tl.weights = std::move(lw);
                 }
             }

@@ -36,6 +36,9 @@ inline weight_storage parse_weight_storage(const std::string& s) {
     throw config_error("unknown weight storage '" + s + "' (fp32, stored, fastest)");
 }
 
+/// Golden outputs at load: check those present (default), require some, or skip the check.
+enum class golden_check { if_present, required, off };
+
 struct load_options {
     weight_storage weights = weight_storage::fastest;
     /// fastest: a bit-mask matrix runs sparse at or below this density (nonzeros / elements), else dense 8-bit.
@@ -46,7 +49,8 @@ struct load_options {
     /// of the blocks pruned (R >= 4 blocks: 1.1-1.3x of dense at 50 %, 0.6-0.7x at 0 %).
     double block_max_density = 0.6;
     std::size_t bitmask_lanes = sparse::bitmask_matrix::default_lanes;
-    bool verify_golden = false;  ///< compressed files: check the stored golden outputs (format_error if they differ)
+    golden_check golden = golden_check::if_present;
+    bool verify_golden = false;  ///< true: as golden_check::required (format_error without golden outputs)
 };
 
 /// The layer for compressed matrices stacked by rows (Q, K and V become one [3H x H] product), or nullopt

@@ -13,7 +13,7 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/matrix.hpp"
-#include "../model/token_batch.hpp"
+#include "../core/token_batch.hpp"
 #include "../sparse/code_tables.hpp"
 #include "layer_norm.hpp"
 

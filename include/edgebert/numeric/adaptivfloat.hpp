@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../io/dtype.hpp"
+#include "../core/dtype.hpp"
 
 namespace edgebert::numeric {
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../io/dtype.hpp"
+#include "../core/dtype.hpp"
 #include "adaptivfloat.hpp"
 #include "fp8.hpp"
 

@@ -11,7 +11,7 @@
 //   params   per-row format parameters, 4 bytes per row (only for per-row quantization)
 //   bytes() = 4 * (ceil(rows/R) + 1) + 4 * blocks + blocks * R * C * (4 | 1) + (per-row ? 4 * rows : 0)
 // from_dense() stores every block that has a nonzero element (NaN counts as nonzero).
-// prune_blocks() zeroes the blocks of smallest L1 norm (block magnitude pruning).
+// Block pruning itself is compress::prune_by_magnitude (compress/pruning.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -252,36 +252,5 @@ private:
     std::vector<std::uint8_t> codes_;
     code_tables tables_;
 };
-
-/// Zero the floor(fraction * blocks) R x C blocks of smallest mean magnitude (L1 norm / elements inside the
-/// matrix; ties by position) of W [rows x cols] (row stride ld). Edge blocks take part with their own element
-/// count, so a half-size block at the edge is not pruned first for being small. config_error unless
-/// 0 <= fraction < 1.
-inline void prune_blocks(float* w, std::size_t rows, std::size_t cols, std::size_t ld, std::size_t R, std::size_t C, double fraction) {
-    if (!(fraction >= 0 && fraction < 1)) throw config_error("block sparsity " + std::to_string(fraction) + " must be in [0, 1)");
-    if (R < 1 || C < 1) throw config_error("prune_blocks: block sides must be positive");
-    detail::check_ld(ld, cols, rows, "prune_blocks");
-    const std::size_t brows = (rows + R - 1) / R, bcols = (cols + C - 1) / C, n = brows * bcols;
-    const std::size_t k = std::size_t(std::floor(fraction * double(n)));
-    if (k == 0) return;
-    std::vector<double> norm(n, 0.0);
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c) norm[(r / R) * bcols + c / C] += std::abs(double(w[r * ld + c]));
-    for (std::size_t b = 0; b < n; ++b) {
-        const std::size_t h = std::min(R, rows - b / bcols * R), wd = std::min(C, cols - b % bcols * C);
-        norm[b] = std::isnan(norm[b]) ? std::numeric_limits<double>::infinity()  // a NaN block is kept, and sorts
-                                      : norm[b] / double(h * wd);
-    }
-    std::vector<std::size_t> idx(n);
-    std::iota(idx.begin(), idx.end(), std::size_t(0));
-    std::nth_element(idx.begin(), idx.begin() + std::ptrdiff_t(k - 1), idx.end(), [&](std::size_t a, std::size_t b) {
-        return norm[a] < norm[b] || (norm[a] == norm[b] && a < b);
-    });
-    for (std::size_t i = 0; i < k; ++i) {
-        const std::size_t br = idx[i] / bcols, bc = idx[i] % bcols;
-        for (std::size_t r = br * R; r < std::min(rows, br * R + R); ++r)
-            for (std::size_t c = bc * C; c < std::min(cols, bc * C + C); ++c) w[r * ld + c] = 0.0f;
-    }
-}
 
 }  // namespace edgebert::sparse

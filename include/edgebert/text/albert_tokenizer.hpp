@@ -12,15 +12,19 @@
 // Not reproduced: HF's splitting of the input on special-token strings ("[MASK]" typed in the text is
 // ordinary text here). Invalid UTF-8 (which a Python str cannot hold) is read as U+FFFD per bad byte.
 
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
+#include "../core/token_batch.hpp"
 #include "detail/unicode.hpp"
 #include "unigram_tokenizer.hpp"
 
@@ -33,9 +37,10 @@ struct albert_options {
     std::size_t max_length = 0;  // 0: no truncation; else total length including [CLS]/[SEP]
 };
 
+/// A pair's ids and token types, as the model takes them.
 struct albert_encoding {
-    std::vector<int> ids;
-    std::vector<int> token_type_ids;
+    token_ids ids;
+    token_ids token_type_ids;
 };
 
 class albert_tokenizer {
@@ -52,13 +57,13 @@ public:
     /// `path` is a model folder (spiece.model, and tokenizer_config.json if present: do_lower_case,
     /// keep_accents, remove_space, max_length / model_max_length) or a .model file (ALBERT defaults).
     static albert_tokenizer load(const std::string& path) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) throw io_error("cannot open '" + path + "'");
-        if (!S_ISDIR(st.st_mode)) return albert_tokenizer(unigram_tokenizer::load(path));
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) throw io_error("cannot open '" + path + "'");
+        if (!std::filesystem::is_directory(path, ec)) return albert_tokenizer(unigram_tokenizer::load(path));
         const std::string dir = path.back() == '/' ? path : path + "/";
         albert_options opt;
         const std::string cfg_path = dir + "tokenizer_config.json";
-        if (::stat(cfg_path.c_str(), &st) == 0) opt = read_options(cfg_path);
+        if (std::filesystem::exists(cfg_path, ec)) opt = read_options(cfg_path);
         return albert_tokenizer(unigram_tokenizer::load(dir + "spiece.model"), opt);
     }
 
@@ -141,20 +146,20 @@ public:
     }
 
     /// Ids of tokenize(text), without special tokens or truncation.
-    std::vector<int> encode_plain(std::string_view text) const {
-        std::vector<int> ids;
+    token_ids encode_plain(std::string_view text) const {
+        token_ids ids;
         for (const auto& p : tokenize(text)) ids.push_back(spm_.piece_to_id(p));
         return ids;
     }
 
     /// [CLS] text [SEP], truncated to max_length (if set) by dropping tokens at the end of the text.
-    std::vector<int> encode(std::string_view text) const {
-        std::vector<int> a = encode_plain(text);
+    token_ids encode(std::string_view text) const {
+        token_ids a = encode_plain(text);
         if (options_.max_length > 0) {
             const std::size_t room = options_.max_length > 2 ? options_.max_length - 2 : 0;
             if (a.size() > room) a.resize(room);
         }
-        std::vector<int> ids;
+        token_ids ids;
         ids.reserve(a.size() + 2);
         ids.push_back(cls_id_);
         ids.insert(ids.end(), a.begin(), a.end());
@@ -165,7 +170,7 @@ public:
     /// [CLS] a [SEP] b [SEP] with token types 0...0 1...1. With max_length set, tokens are dropped one at a
     /// time from the end of the longer text (b when equal), HF's "longest_first".
     albert_encoding encode_pair(std::string_view a_text, std::string_view b_text) const {
-        std::vector<int> a = encode_plain(a_text), b = encode_plain(b_text);
+        token_ids a = encode_plain(a_text), b = encode_plain(b_text);
         if (options_.max_length > 0) {
             const std::size_t room = options_.max_length > 3 ? options_.max_length - 3 : 0;
             while (a.size() + b.size() > room) {
@@ -186,18 +191,21 @@ public:
     }
 
     /// The piece of each id (input_error for an id out of range).
-    std::vector<std::string> decode_pieces(const std::vector<int>& ids) const {
+    template <class Id>
+    std::vector<std::string> decode_pieces(const std::vector<Id>& ids) const {
         std::vector<std::string> out;
         out.reserve(ids.size());
-        for (int id : ids) out.push_back(spm_.id_to_piece(id));
+        for (const Id id : ids) out.push_back(spm_.id_to_piece(checked_id(id)));
         return out;
     }
 
     /// HF's decode: pieces joined, U+2581 -> space, stripped (convert_tokens_to_string); with
     /// skip_special, HF's special tokens [CLS], [SEP], <unk>, <pad>, [MASK] are left out first.
-    std::string decode(const std::vector<int>& ids, bool skip_special = true) const {
+    template <class Id>
+    std::string decode(const std::vector<Id>& ids, bool skip_special = true) const {
         std::string joined;
-        for (int id : ids) {
+        for (const Id any_id : ids) {
+            const int id = checked_id(any_id);
             if (skip_special && (id == cls_id_ || id == sep_id_ || id == spm_.unk_id() || id == pad_id_ || id == mask_id_))
                 continue;
             joined += spm_.id_to_piece(id);
@@ -219,6 +227,14 @@ public:
     }
 
     int cls_id() const { return cls_id_; }
+    /// An id of any integer type as the vocabulary's int (input_error when it is not one of its ids).
+    template <class Id>
+    int checked_id(Id id) const {
+        static_assert(std::is_integral_v<Id>, "token ids are integers");
+        if (id < 0 || std::uint64_t(id) >= std::uint64_t(spm_.size()))
+            throw input_error("token id " + std::to_string(id) + " is outside the vocabulary (0.." + std::to_string(spm_.size() - 1) + ")");
+        return int(id);
+    }
     int sep_id() const { return sep_id_; }
     int mask_id() const { return mask_id_; }
     int pad_id() const { return pad_id_; }

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 
 namespace edgebert::text {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../../core/error.hpp"
+#include "../../core/parse.hpp"
 
 namespace edgebert::exit::detail {
 
@@ -34,11 +35,12 @@ inline numeric_table parse_numeric_table(const std::string& text, const std::str
             const std::size_t comma = line.find(',', start);
             const std::string cell = line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
             auto where = [&] { return name + " line " + std::to_string(line_no) + " column " + std::to_string(count + 1); };
-            const char* b = cell.c_str();
-            char* e = nullptr;
-            const double v = std::strtod(b, &e);
-            while (*e == ' ' || *e == '\t' || *e == '\r') ++e;
-            if (e == b || *e != '\0') throw format_error(where() + ": \"" + cell + "\" is not a number");
+            std::string_view trimmed(cell);
+            while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
+            while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\r')) trimmed.remove_suffix(1);
+            const std::optional<double> parsed = to_number(trimmed);
+            if (!parsed) throw format_error(where() + ": \"" + cell + "\" is not a number");
+            const double v = *parsed;
             if (!std::isfinite(v) || v < 0) throw format_error(where() + ": " + cell + " is not a finite non-negative number");
             t.values.push_back(v);
             ++count;

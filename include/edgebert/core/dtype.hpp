@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "../core/error.hpp"
+#include "error.hpp"
 
 namespace edgebert::io {
 

@@ -7,12 +7,13 @@
 #include <sstream>
 #include <string>
 
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
-#include "../core/limits.hpp"
+#include "error.hpp"
+#include "limits.hpp"
 
 namespace edgebert::detail {
 
@@ -22,9 +23,9 @@ inline std::string read_text_file(const std::string& path, const limits& lim = c
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error("cannot open '" + path + "'");
     // Regular files are measured first; anything else (a pipe, /dev/stdin) is read in bounded steps.
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-        limits::check(std::uint64_t(st.st_size), lim.max_text_file_bytes, "max_text_file_bytes",
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec))
+        limits::check(std::uint64_t(std::filesystem::file_size(path, ec)), lim.max_text_file_bytes, "max_text_file_bytes",
                       "'" + path + "': file size", "bytes");
     std::string out;
     char buf[1 << 16];

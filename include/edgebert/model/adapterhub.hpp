@@ -15,8 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
-#include "../detail/read_file.hpp"
+#include "../core/read_file.hpp"
 #include "../kernels/activation.hpp"
+#include "../names/tensor_names.hpp"
 #include "../nn/adapter.hpp"
 
 namespace edgebert::io {
@@ -58,20 +59,16 @@ struct adapter_config {
     /// Parameter name prefixes of layer id `module` (AlbertLayer module: group * inner_group_num + j) for this
     /// adapter, without the "albert." prefix. Per-depth adapters use edgebert's own "encoder.adapter_depth.{d}.".
     std::string attention_prefix(std::size_t group, std::size_t inner) const {
-        return "encoder.albert_layer_groups." + std::to_string(group) + ".albert_layers." + std::to_string(inner) +
-               ".attention.attention_adapters.adapters." + name + ".";
+        return names::attention_adapter(group, inner, name);
     }
     std::string output_prefix(std::size_t group, std::size_t inner) const {
-        return "encoder.albert_layer_groups." + std::to_string(group) + ".albert_layers." + std::to_string(inner) +
-               ".output_adapters.adapters." + name + ".";
+        return names::output_adapter(group, inner, name);
     }
     std::string depth_attention_prefix(std::size_t depth, std::size_t inner) const {
-        return "encoder.adapter_depth." + std::to_string(depth) + "." + std::to_string(inner) +
-               ".attention_adapters.adapters." + name + ".";
+        return names::attention_adapter_at_depth(depth, inner, name);
     }
     std::string depth_output_prefix(std::size_t depth, std::size_t inner) const {
-        return "encoder.adapter_depth." + std::to_string(depth) + "." + std::to_string(inner) +
-               ".output_adapters.adapters." + name + ".";
+        return names::output_adapter_at_depth(depth, inner, name);
     }
 };
 
@@ -252,7 +249,7 @@ struct head_config {
     std::vector<std::string> labels;    ///< id -> label (from label2id), "LABEL_i" where absent
 
     /// Name of the i-th Linear (0-based): "heads.<name>.<1 + 3i>.".
-    std::string linear_prefix(std::size_t i) const { return "heads." + name + "." + std::to_string(1 + 3 * i) + "."; }
+    std::string linear_prefix(std::size_t i) const { return names::head_linear(name, i); }
 };
 
 inline head_config parse_head_config(const nlohmann::json& file, const std::string& source) {

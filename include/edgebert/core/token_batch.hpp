@@ -7,10 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "../core/error.hpp"
+#include "error.hpp"
 #include "albert_config.hpp"
 
+namespace edgebert {
+/// A token id, as HuggingFace's input_ids hold it: the tokenizer gives these and the model takes them.
+using token_id = std::int64_t;
+using token_ids = std::vector<token_id>;
+}  // namespace edgebert
+
 namespace edgebert::model {
+using edgebert::token_id;
+using edgebert::token_ids;
 
 struct token_batch {
     std::size_t batch = 0, seq = 0;

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
-#include "../detail/read_file.hpp"
-#include "../kernels/activation.hpp"
+#include "error.hpp"
+#include "read_file.hpp"
+#include "activation_kind.hpp"
 
 namespace edgebert::model {
 
