@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what edgebert needs on Debian 12 (idempotent: only missing packages are installed).
 #   bash scripts/install-deps.sh          build the library, examples and benchmarks
-#   bash scripts/install-deps.sh --test   also what the tests use (Catch2, numpy) and, when
+#   bash scripts/install-deps.sh --test   also what the tests use (Catch2, numpy, sentencepiece) and, when
 #                                         ../shared/peer is beside the checkout, the ONNX Runtime peer
 #   bash scripts/install-deps.sh --fuzz   also clang and its libFuzzer runtime (tests/fuzz, scripts/fuzz.sh)
 set -euo pipefail
@@ -15,8 +15,8 @@ for a in "$@"; do
     *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
-pkgs=(g++ cmake ninja-build libeigen3-dev libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
-if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy locales-all); fi
+pkgs=(g++ cmake ninja-build libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
+if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy python3-sentencepiece locales-all libeigen3-dev); fi
 if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <filesystem>
 #include <vector>
@@ -45,9 +46,17 @@ inline model::token_batch padded_batch(const model::albert_config& c, std::size_
 }
 
 /// Scalar reference forward from raw weights (memory_source), HF semantics; returns hidden states
-/// [(L+1) x M x H] followed by logits [B x C] in `logits`.
+/// [(L+1) x M x H] followed by logits [B x C] in `logits`. group_of_layer[i] is the hidden group layer i
+/// runs, written out by the caller (transformers: int(i / (num_hidden_layers / num_hidden_groups)) in float
+/// arithmetic), so the reference does not share the model's own mapping. When multiply_adds is given, every
+/// multiply-add of a matrix product is counted into it (dense attention: all seq x seq scores).
 inline std::vector<float> reference_forward(const model::albert_config& c, const io::memory_source& w,
-                                            const model::token_batch& in, std::vector<float>& logits) {
+                                            const model::token_batch& in, std::vector<float>& logits,
+                                            const std::vector<std::size_t>& group_of_layer,
+                                            double* multiply_adds = nullptr) {
+    if (group_of_layer.size() != c.num_hidden_layers)
+        throw std::invalid_argument("reference_forward: one group per layer expected");
+    double macs = 0;
     auto get = [&](const std::string& n) -> const std::vector<float>& { return w.tensors().at(n).values; };
     const std::size_t M = in.tokens(), E = c.embedding_size, H = c.hidden_size, I = c.intermediate_size;
     const kernels::activation act = c.activation();
@@ -64,6 +73,7 @@ inline std::vector<float> reference_forward(const model::albert_config& c, const
     auto lin = [&](const std::string& n, const float* x, std::size_t rows, std::size_t in_f, std::size_t out_f,
                    kernels::activation a = kernels::activation::identity, const float* residual = nullptr) {
         std::vector<float> y(rows * out_f);
+        macs += double(rows) * double(in_f) * double(out_f);
         kernels::epilogue ep;
         ep.bias = get(n + ".bias").data();
         ep.act = a;
@@ -78,7 +88,7 @@ inline std::vector<float> reference_forward(const model::albert_config& c, const
     for (std::size_t r = 0; r < M; ++r) keep[r] = in.mask(r / in.seq, r % in.seq) != 0;
     for (std::size_t i = 0; i < c.num_hidden_layers; ++i) {
         for (std::size_t j = 0; j < c.inner_group_num; ++j) {
-            const std::string l = "albert.encoder.albert_layer_groups." + std::to_string(c.group_of_layer(i)) +
+            const std::string l = "albert.encoder.albert_layer_groups." + std::to_string(group_of_layer[i]) +
                                   ".albert_layers." + std::to_string(j) + ".";
             auto q = lin(l + "attention.query", h.data(), M, H, H), k = lin(l + "attention.key", h.data(), M, H, H),
                  v = lin(l + "attention.value", h.data(), M, H, H);
@@ -89,6 +99,8 @@ inline std::vector<float> reference_forward(const model::albert_config& c, const
                                   qkv[r * 3 * H + 2 * H + t] = v[r * H + t];
             kernels::reference::attention({in.batch, in.seq, c.num_attention_heads, c.head_size()}, qkv.data(), 3 * H,
                                           keep.data(), ctx.data(), H);
+            // scores Q K^T and context P V: seq x seq x head_size each, per sequence and head
+            macs += 2.0 * double(in.batch * c.num_attention_heads) * double(in.seq * in.seq * c.head_size());
             auto a = lin(l + "attention.dense", ctx.data(), M, H, H, kernels::activation::identity, h.data());
             kernels::reference::layer_norm(a.data(), M, H, H, get(l + "attention.LayerNorm.weight").data(),
                                            get(l + "attention.LayerNorm.bias").data(), c.layer_norm_eps, a.data(), H);
@@ -103,6 +115,7 @@ inline std::vector<float> reference_forward(const model::albert_config& c, const
     for (std::size_t b = 0; b < in.batch; ++b) std::copy_n(h.begin() + std::ptrdiff_t(b * in.seq * H), H, cls.begin() + std::ptrdiff_t(b * H));
     auto pooled = lin("albert.pooler", cls.data(), in.batch, H, H, kernels::activation::tanh);
     logits = lin("classifier", pooled.data(), in.batch, H, c.num_labels);
+    if (multiply_adds) *multiply_adds = macs;
     return states;
 }
 

@@ -18,7 +18,7 @@ TEST_CASE("fast forward matches the scalar reference on odd shapes, groups and i
         opt.threads = 2;
         const auto out = m.forward(in, opt);
         std::vector<float> ref_logits;
-        const auto ref_states = reference_forward(cfg, weights, in, ref_logits);
+        const auto ref_states = reference_forward(cfg, weights, in, ref_logits, {0, 0, 1, 1, 2});  // 5 layers, 3 groups
         INFO("activation " << act);
         REQUIRE(out.hidden_states.size() == (cfg.num_hidden_layers + 1) * in.tokens() * cfg.hidden_size);
         CHECK(max_abs_diff(out.hidden_states, ref_states) < 1e-4f);
@@ -120,13 +120,48 @@ TEST_CASE("bad inputs are input_errors naming the culprit", "[albert_model]") {
     REQUIRE_THROWS_AS(m.forward(model::token_batch{}), input_error);
 }
 
-TEST_CASE("FLOP count follows the peer's formula", "[albert_model]") {
-    model::albert_config base;
+TEST_CASE("FLOP count: two per multiply-add of every matrix product, counted by hand", "[albert_model]") {
+    // The count covers the matrix products (the peer's convention): the embedding projection, per layer Q, K, V
+    // and the attention output (4 S H H), the scores and the context (2 heads S S head_size), the FFN (2 S H I),
+    // then the pooler (H H) and the classifier (H C) on [CLS]. LayerNorm, softmax, biases and activations are
+    // not counted.
+    model::albert_config small;
+    small.vocab_size = 30, small.embedding_size = 4, small.hidden_size = 8, small.num_attention_heads = 2;
+    small.intermediate_size = 12, small.num_hidden_layers = 3, small.num_labels = 2, small.id2label = {"a", "b"};
+    // S = 5: projection 5*4*8 = 160; per layer 4*5*8*8 + 2*2*5*5*4 + 2*5*8*12 = 1280 + 400 + 960 = 2640,
+    // three layers 7920; pooler 8*8 = 64; classifier 8*2 = 16: 8160 multiply-adds.
+    CHECK(model::albert_model::random(small, 1).flops(1, 5) == 2.0 * 8160);
+    CHECK(model::albert_model::random(small, 1).flops(3, 5) == 3 * 2.0 * 8160);
+
+    model::albert_config base;  // ALBERT-base at 128 tokens, two labels
     base.vocab_size = 100,  // the vocabulary does not change the FLOPs
     base.embedding_size = 128, base.hidden_size = 768, base.num_attention_heads = 12;
     base.intermediate_size = 3072;
-    // 12 layers at S=128: 8SH² + 4S²H + 4SHI per layer, plus the projection and the heads.
-    const double S = 128, H = 768, I = 3072, E = 128;
-    const double expected = 2 * S * E * H + 12 * (8 * S * H * H + 4 * S * S * H + 4 * S * H * I) + 2 * H * H + 2 * H * 2;
-    CHECK(model::albert_model::random(base, 1).flops(1, 128) == Approx(expected));
+    // 128*128*768 + 12 * (4*128*768*768 + 2*12*128*128*64 + 2*128*768*3072) + 768*768 + 768*2
+    //   = 12,582,912 + 12 * 931,135,488 + 589,824 + 1,536 = 11,186,800,128 multiply-adds
+    CHECK(model::albert_model::random(base, 1).flops(1, 128) == 22'373'600'256.0);
+}
+
+TEST_CASE("FLOP count equals the multiply-adds the scalar reference performs", "[albert_model]") {
+    auto cfg = odd_config();
+    cfg.num_hidden_layers = 4, cfg.num_hidden_groups = 2, cfg.inner_group_num = 1;
+    const auto weights = model::albert_model::random_weights(cfg, 2);
+    const auto in = padded_batch(cfg, 3, 11, 4);
+    std::vector<float> logits;
+    double macs = 0;
+    reference_forward(cfg, weights, in, logits, {0, 0, 1, 1}, &macs);
+    CHECK(model::albert_model::from_source(cfg, weights).flops(in.batch, in.seq) == 2 * macs);
+}
+
+TEST_CASE("FLOP count includes every inner layer of a group", "[albert_model][!shouldfail]") {
+    // Known defect (issue 13): albert_model::flops counts one AlbertLayer per layer, but with inner_group_num
+    // = 2 every layer runs two. Remove [!shouldfail] once flops() multiplies the per-layer term by
+    // inner_group_num; Catch2 then reports this test as failed if it passes while still tagged.
+    const auto cfg = odd_config();  // 5 layers in 3 groups, 2 inner layers
+    const auto weights = model::albert_model::random_weights(cfg, 2);
+    const auto in = padded_batch(cfg, 2, 9, 4);
+    std::vector<float> logits;
+    double macs = 0;
+    reference_forward(cfg, weights, in, logits, {0, 0, 1, 1, 2}, &macs);
+    CHECK(model::albert_model::from_source(cfg, weights).flops(in.batch, in.seq) == 2 * macs);
 }

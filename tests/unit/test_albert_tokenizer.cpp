@@ -4,6 +4,7 @@
 // cased/uncased options, pairs with token types; preprocessing cases; truncation; loading a folder.
 #include <catch2/catch.hpp>
 
+#include "support/skip.hpp"
 #include "support/text_corpus.hpp"
 
 #include <edgebert/text/albert_tokenizer.hpp>
@@ -56,12 +57,6 @@ TEST_CASE("albert_tokenizer: golden ids (HF AlbertTokenizer logic on the Sentenc
     CHECK(compare(albert(), mixed, read_lines(spm_dir + "albert.mixed.albert.ids"), "mixed") == 0);
     CHECK(compare(albert(false, true), mixed, read_lines(spm_dir + "albert.mixed.albert-cased.ids"), "cased") == 0);
     CHECK(compare(albert(), read_lines(spm_dir + "random.txt"), read_lines(spm_dir + "albert.random.albert.ids"), "random") == 0);
-    const auto dev = sst2_dev();
-    if (dev.empty()) {
-        WARN("shared/data/glue-sst2/dev.tsv not found: SST-2 dev golden skipped");
-    } else {
-        CHECK(compare(albert(), dev, read_lines(spm_dir + "albert.sst2_dev.albert.ids"), "sst2") == 0);
-    }
     // Pairs: lines 2k and 2k+1, "ids<TAB>types".
     const auto pairs = read_lines(spm_dir + "albert.mixed.albert-pairs.ids");
     REQUIRE(pairs.size() == mixed.size() / 2);
@@ -73,6 +68,13 @@ TEST_CASE("albert_tokenizer: golden ids (HF AlbertTokenizer logic on the Sentenc
         if (got != pairs[k] && ++bad <= 5) UNSCOPED_INFO("pair " << k << "\n  got      " << got << "\n  expected " << pairs[k]);
     }
     CHECK(bad == 0);
+}
+
+TEST_CASE("albert_tokenizer: golden ids on every SST-2 dev sentence (../shared/data)", "[text][golden][shared]") {
+    const auto dev = sst2_dev();
+    if (dev.empty()) EDGEBERT_SKIP_TEST("no glue-sst2/dev.tsv in " << EDGEBERT_SHARED_DATA_DIR);
+    REQUIRE(dev.size() == 872);
+    CHECK(compare(albert(), dev, read_lines(spm_dir + "albert.sst2_dev.albert.ids"), "sst2") == 0);
 }
 
 TEST_CASE("albert_tokenizer: the bundled model's ids equal the SentencePiece library's (committed goldens)", "[text][golden]") {
@@ -113,12 +115,9 @@ TEST_CASE("albert_tokenizer: fresh comparison with the Python library when insta
             py = p;
             break;
         }
-    if (py.empty()) {
-        WARN("python3 with sentencepiece not installed: fresh comparison skipped (golden files still checked)");
-        return;
-    }
+    if (py.empty()) EDGEBERT_SKIP_TEST("python3 with sentencepiece is not installed (apt-get install python3-sentencepiece)");
     const std::string bundled = repo_dir + "models/albert-tiny-sst2-lang/spiece.model";
-    if (!file_exists(bundled)) return;
+    REQUIRE(file_exists(bundled));
     std::vector<std::string> texts = read_lines(spm_dir + "mixed.txt");
     for (const auto& s : sst2_dev()) texts.push_back(s);
     for (const auto& s : read_lines(spm_dir + "random.txt")) texts.push_back(s);

@@ -1,6 +1,6 @@
 // The bundled model (models/albert-tiny-sst2-lang, trained by python/make_bundled_model.sh) against the
 // PyTorch reference outputs written with it: the same prediction on every dev sentence of both tasks with
-// early exit off, hence the same accuracy.
+// early exit off, hence the same accuracy; and the README's headline figures at the tasks' own exit policies.
 #include <fstream>
 #include <string>
 #include <vector>
@@ -24,7 +24,8 @@ constexpr std::size_t replay_stride = 1;
 
 struct outcome {
     std::size_t sentences = 0, same_prediction = 0, correct = 0;
-    double worst_logit_diff = 0, exit_layers = 0;
+    double worst_logit_diff = 0;
+    std::size_t exit_layer_sum = 0, correct_at_exit = 0;  // under the task's own exit policy
 };
 
 outcome replay(const model::multi_task_model& mt, const std::string& task) {
@@ -44,7 +45,9 @@ outcome replay(const model::multi_task_model& mt, const std::string& task) {
         for (std::size_t c = 0; c < want.size(); ++c) o.worst_logit_diff = std::max(o.worst_logit_diff, double(std::abs(r.logits[c] - want[c])));
         o.same_prediction += r.label == j.at("pred").get<std::size_t>();
         o.correct += r.label == j.at("gold").get<std::size_t>();
-        o.exit_layers += double(mt.infer(task, ids).exit_layer);  // the task's own policy
+        const auto early = mt.infer(task, ids);  // the task's own policy
+        o.exit_layer_sum += early.exit_layer;
+        o.correct_at_exit += early.label == j.at("gold").get<std::size_t>();
         ++o.sentences;
     }
     return o;
@@ -58,15 +61,21 @@ TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bun
     CHECK(sst2.sentences == (872 + replay_stride - 1) / replay_stride);
     CHECK(sst2.same_prediction == sst2.sentences);
     CHECK(sst2.worst_logit_diff < 1e-4);
-    const double accuracy = double(sst2.correct) / double(sst2.sentences);
-    if (replay_stride == 1) CHECK(accuracy == Approx(0.6995).margin(0.0006));  // the model card's PyTorch figure, 610 of 872
     const outcome lang = replay(mt, "lang");
     CHECK(lang.same_prediction == lang.sentences);
     CHECK(lang.worst_logit_diff < 1e-4);
-    if (replay_stride == 1) CHECK(double(lang.correct) / double(lang.sentences) > 0.99);
-    WARN("sst2 accuracy " << accuracy << ", mean exit layer " << sst2.exit_layers / double(sst2.sentences)
-                          << "; lang accuracy " << double(lang.correct) / double(lang.sentences) << ", mean exit layer "
-                          << lang.exit_layers / double(lang.sentences));
+    if (replay_stride == 1) {
+        // The headline figures (README, model card: "Accuracy (dev)"), at the thresholds in tasks/*/task.json:
+        // sst2 69.84 % (609 of 872) at mean exit layer 4.34, lang 98.8 % (988 of 1000) at 1.006.
+        INFO("sst2: " << sst2.correct_at_exit << " correct, exit layers sum " << sst2.exit_layer_sum
+                      << "; lang: " << lang.correct_at_exit << " correct, exit layers sum " << lang.exit_layer_sum);
+        CHECK(sst2.correct == 610);  // all layers: 69.95 %, PyTorch's own figure
+        CHECK(sst2.correct_at_exit == 609);
+        CHECK(sst2.exit_layer_sum == 3783);  // 4.34 of 6
+        CHECK(lang.correct == 994);  // 99.4 %
+        CHECK(lang.correct_at_exit == 988);
+        CHECK(lang.exit_layer_sum == 1006);  // 1.006
+    }
 }
 
 TEST_CASE("the C++ tokenizer gives the bundled model's reference ids for every dev text", "[bundled][text]") {

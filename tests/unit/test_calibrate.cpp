@@ -2,6 +2,9 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+
+#include "support/skip.hpp"
+
 #include <edgebert/exit/calibrate.hpp>
 
 using namespace edgebert::exit;
@@ -22,10 +25,7 @@ TEST_CASE("calibration finds the smallest threshold reaching a mean depth", "[ca
 
 TEST_CASE("calibration on EdgeBERT's SST-2 traces recovers the published depths", "[calibrate][sst2]") {
     const std::string file = std::string(EDGEBERT_SHARED_DATA_DIR) + "/edgebert-sst2/dataset_sst2_eval.txt";
-    if (!std::ifstream(file).good()) {
-        WARN("no " << file << "; skipping");
-        return;
-    }
+    if (!std::ifstream(file).good()) EDGEBERT_SKIP_TEST("no " << file);
     const auto t = entropy_traces::load(file);
     const auto c = calibrate_for_mean_depth(t, 3.94151376146789);  // the mean at T = 0.28
     CHECK(c.mean_exit_layer <= 3.94151376146789);

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "support/skip.hpp"
+
 #include <edgebert/hw/energy_report.hpp>
 #include <edgebert/hw/trace_builder.hpp>
 
@@ -193,10 +196,7 @@ TEST_CASE("bad inputs are typed errors", "[energy_report]") {
 }
 
 TEST_CASE("SST-2 traces: the exit layers are the policies' and DVFS saves energy", "[energy_report][sst2]") {
-    if (!have_data()) {
-        WARN("EdgeBERT SST-2 traces not found; skipped");
-        return;
-    }
+    if (!have_data()) EDGEBERT_SKIP_TEST("no EdgeBERT SST-2 traces in " << data_dir);
     const auto traces = exit::entropy_traces::load(data_dir + "/dataset_sst2_eval.txt");
     exit::predictor_policy pp;
     pp.lut = exit::exit_predictor::load_csv(data_dir + "/sst2_lookup_table_opt.csv");

@@ -3,6 +3,9 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+
+#include "support/skip.hpp"
+
 #include <edgebert/exit/evaluate.hpp>
 
 using namespace edgebert::exit;
@@ -57,10 +60,7 @@ TEST_CASE("evaluate builds a histogram and the mean", "[evaluate]") {
 }
 
 TEST_CASE("EdgeBERT SST-2 traces: plain entropy exit gives 4.30, 3.94, 2.70", "[evaluate][sst2]") {
-    if (!have_data()) {
-        WARN("no " << data_dir << " (a user's clone has no ../shared); skipping the SST-2 checks");
-        return;
-    }
+    if (!have_data()) EDGEBERT_SKIP_TEST("no " << data_dir << " (a user's clone has no ../shared)");
     const auto t = entropy_traces::load(data_dir + "/dataset_sst2_eval.txt");
     REQUIRE(t.sentences() == 872);
     REQUIRE(t.layers == 12);
@@ -80,10 +80,7 @@ TEST_CASE("EdgeBERT SST-2 traces: plain entropy exit gives 4.30, 3.94, 2.70", "[
 }
 
 TEST_CASE("EdgeBERT SST-2 predictor modes equal a straightforward implementation", "[evaluate][sst2]") {
-    if (!have_data()) {
-        WARN("no " << data_dir << "; skipping the SST-2 predictor checks");
-        return;
-    }
+    if (!have_data()) EDGEBERT_SKIP_TEST("no " << data_dir << " (a user's clone has no ../shared)");
     const auto t = entropy_traces::load(data_dir + "/dataset_sst2_eval.txt");
     predictor_policy pol;
     pol.lut = exit_predictor::load_csv(data_dir + "/sst2_lookup_table_opt.csv");
