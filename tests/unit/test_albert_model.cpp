@@ -153,10 +153,8 @@ TEST_CASE("FLOP count equals the multiply-adds the scalar reference performs", "
     CHECK(model::albert_model::from_source(cfg, weights).flops(in.batch, in.seq) == 2 * macs);
 }
 
-TEST_CASE("FLOP count includes every inner layer of a group", "[albert_model][!shouldfail]") {
-    // Known defect (issue 13): albert_model::flops counts one AlbertLayer per layer, but with inner_group_num
-    // = 2 every layer runs two. Remove [!shouldfail] once flops() multiplies the per-layer term by
-    // inner_group_num; Catch2 then reports this test as failed if it passes while still tagged.
+TEST_CASE("FLOP count includes every inner layer of a group", "[albert_model]") {
+    // With inner_group_num = 2 every layer runs two AlbertLayers (flops() once counted one: found by this test).
     const auto cfg = odd_config();  // 5 layers in 3 groups, 2 inner layers
     const auto weights = model::albert_model::random_weights(cfg, 2);
     const auto in = padded_batch(cfg, 2, 9, 4);

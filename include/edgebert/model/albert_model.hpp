@@ -476,7 +476,7 @@ public:
         const double S = double(seq), E = double(c.embedding_size), H = double(c.hidden_size),
                      I = double(c.intermediate_size), L = double(c.num_hidden_layers), C = double(c.num_labels);
         const double per_layer = 8 * S * H * H + 4 * S * S * H + 4 * S * H * I;
-        return double(batch) * (2 * S * E * H + L * per_layer + 2 * H * H + 2 * H * C);
+        return double(batch) * (2 * S * E * H + L * double(c.inner_group_num) * per_layer + 2 * H * H + 2 * H * C);
     }
 
 private:
