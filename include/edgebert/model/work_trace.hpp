@@ -20,6 +20,7 @@ struct matmul_work {
     std::size_t out_features = 0;
     std::size_t weight_nonzeros = 0;
     std::size_t weight_bits = 32;  ///< bits per stored weight value (32 fp32, 16 fp16/bf16, 8 for 8-bit formats)
+    double input_density = 1.0;    ///< fraction of nonzero activation (input) elements; 1 when not measured
 };
 
 /// Attention of one layer for one sentence.
