@@ -42,7 +42,8 @@ TEST_CASE("latency: cycles and AXI beats scale with 1/f, memory latency does not
     // at a fixed voltage, leakage energy follows the time
     const hw_params p;
     CHECK(price(p, w, {0.8, 500}, w.time_us(500)).compute_leakage_uj() ==
-          Approx(2 * price(p, w, {0.8, 1000}, w.time_us(1000)).compute_leakage_uj()));
+          Approx(w.time_us(500) / w.time_us(1000) * price(p, w, {0.8, 1000}, w.time_us(1000)).compute_leakage_uj()));
+    CHECK(price(p, w, {0.8, 1000}, 1000.0).compute_leakage_uj() == Approx(2.5 * 0.8 * 1000 * 1e-3));
 }
 
 TEST_CASE("a transfer longer than the compute sets the time", "[energy_model]") {
