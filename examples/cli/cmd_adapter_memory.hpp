@@ -6,6 +6,7 @@
 // and area against T.
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -20,6 +21,18 @@
 namespace edgebert_cli {
 
 namespace detail {
+/// --option as a number in [lo, hi); a usage_error naming the option otherwise.
+inline double option_number(const args& a, const std::string& option, double fallback, double lo, double hi) {
+    if (!a.has(option)) return fallback;
+    const std::string s = a.get(option);
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size() || !(v >= lo) || !(v < hi))
+        throw usage_error("option '--" + option + "' expects a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                          "), got '" + s + "'");
+    return v;
+}
+
 inline void write_adapter_svg(const std::string& path, const std::vector<edgebert::hw::adapter_memory_report>& rows, double rate) {
     const double W = 820, H = 340, left = 60, top = 30, pw = 320, ph = 240, gap = 90;
     std::ostringstream s;
@@ -66,17 +79,13 @@ inline int cmd_adapter_memory(const args& a, const edgebert::hw::hw_params& para
     namespace hw = edgebert::hw;
     hw::adapter_memory_config c;
     const std::size_t tmax = std::size_t(a.integer("tasks-max", 8, 1));
-    if (a.has("rate")) {
-        const double r = std::stod(a.get("rate"));
-        if (!(r >= 0)) throw usage_error("--rate must be non-negative");
-        c.inferences_per_s = r;
-    }
+    c.inferences_per_s = detail::option_number(a, "rate", 1.0, 0.0, 1e12);
     const std::string sep = a.get("separate", "reram-embeddings");
     if (sep == "reram-embeddings") c.separate_embeddings_in_reram = true;
     else if (sep == "all-sram") c.separate_embeddings_in_reram = false;
     else throw usage_error("--separate takes reram-embeddings or all-sram");
-    c.shape.sparsity = a.has("sparsity") ? std::stod(a.get("sparsity")) : 0.5;
-    c.shape.embedding_sparsity = a.has("embedding-sparsity") ? std::stod(a.get("embedding-sparsity")) : 0.6;
+    c.shape.sparsity = detail::option_number(a, "sparsity", 0.5, 0.0, 1.0);
+    c.shape.embedding_sparsity = detail::option_number(a, "embedding-sparsity", 0.6, 0.0, 1.0);
     std::vector<hw::adapter_memory_report> rows;
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
     long power_cross = -1, area_cross = -1;

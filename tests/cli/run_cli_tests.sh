@@ -53,6 +53,7 @@ expect "energy label count" 0 '"labels":3'                        -- "$bin" ener
 expect "energy provenance"  0 "| read |"                          -- "$bin" energy --provenance
 expect "energy sensitivity" 0 "| defaults"                        -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 1000 --sensitivity
 expect "adapter memory"     0 '"power_crossover_tasks"'           -- "$bin" energy --adapter-memory --tasks-max 2
+expect "adapter bad rate"   2 "option '--rate' expects a number"  -- "$bin" energy --adapter-memory --rate fast
 expect "bad between"        2 "stay, nominal, power_gate"         -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 10 --between later
 
 expect "energy traces"      0 '"edgebert_dvfs"'                   -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 1000
