@@ -88,12 +88,14 @@ const std::string bench_help = std::string(R"(usage: edgebert bench --model PATH
   Defaults: --batch 1 --threads 1 --iters 20 --warmup 5.
 )") + edgebert_cli::weights_option_help;
 
-const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy POLICY [--lut FILE.csv] [--mode MODE] [--per-sentence]
+const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy POLICY [--lut FILE.csv] [--key-layer K] [--mode MODE] [--per-sentence]
 
   --traces FILE   one line per sentence, comma-separated off-ramp entropies of layers 1..L
                   (EdgeBERT's dataset_sst2_eval.txt format)
   --policy        none | fixed:K | entropy:T | entropy:T1,T2,... (per layer) | predictor:T
-  --lut FILE.csv  the exit-predictor table (needed by predictor:T): key, predicted entropies of layers 2..
+  --lut FILE.csv  the exit-predictor table (needed by predictor:T): key, predicted entropies of layers K+1..L-1
+  --key-layer K   the layer whose entropy keys the table (default 1; MNLI's table is keyed on layer 3); a table
+                  whose column count does not fit K is an error naming both
   --mode LIST     predictor modes, comma-separated: ee-before (default) or no-ee-before (early exit before
                   the predicted layer on/off), forced (default) or extra-layer (what happens at it)
   --per-sentence  also list every sentence's exit layer
@@ -261,7 +263,7 @@ int cmd_bench(int argc, char** argv) {
 
 
 int cmd_exits(int argc, char** argv) {
-    args a(argc, argv, 2, {"traces", "policy", "lut", "mode", "target-mean-exit-layer"}, {"per-sentence"});
+    args a(argc, argv, 2, {"traces", "policy", "lut", "mode", "target-mean-exit-layer", "key-layer"}, {"per-sentence"});
     if (a.help()) return std::fputs(exits_help, stdout), 0;
     const auto traces = edgebert::exit::entropy_traces::load(a.get("traces"));
     if (a.has("target-mean-exit-layer")) {
@@ -274,11 +276,7 @@ int cmd_exits(int argc, char** argv) {
         return 0;
     }
     const auto policy = parse_trace_policy(a, "policy");
-    if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy))
-        if (p->lut.predict_layer() + p->lut.predicted_layers() > traces.layers)
-            throw edgebert::config_error("the predictor table predicts up to layer " +
-                                         std::to_string(p->lut.predict_layer() + p->lut.predicted_layers()) +
-                                         " but the traces have " + std::to_string(traces.layers) + " layers");
+    if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy)) p->lut.check_shape(traces.layers, a.get("lut"));
     const auto s = edgebert::exit::evaluate(policy, traces);
     nlohmann::json j{{"command", "exits"},
                      {"traces", a.get("traces")},
@@ -288,6 +286,7 @@ int cmd_exits(int argc, char** argv) {
                      {"mean_exit_layer", s.mean_exit_layer},
                      {"histogram", s.histogram}};
     if (a.has("lut")) j["lut"] = a.get("lut"), j["mode"] = a.get("mode", "ee-before");
+    if (const auto* p = std::get_if<edgebert::exit::predictor_policy>(&policy)) j["key_layer"] = p->lut.predict_layer();
     if (a.has("per-sentence")) j["exit_layers"] = s.exit_layers;
     std::cout << j.dump() << std::endl;
     return 0;

@@ -163,11 +163,8 @@ int run(int argc, char** argv) {
                 ee.thresholds = {r.ee_threshold};
                 hw::energy_options o;
                 o.target_ms = target;
-                const hw::energy_reporter rep(params, ee, pp, o);
-                std::vector<hw::sentence_energy> v;
-                v.reserve(traces.sentences());
-                for (std::size_t i = 0; i < traces.sentences(); ++i) v.push_back(rep.price(costs, traces.sentence(i)));
-                r.s = rep.summarize(v);
+                hw::energy_reporter rep(params, ee, pp, o);
+                r.s = rep.summarize(hw::price_sequence(rep, costs, traces));
                 rows.push_back(std::move(r));
             }
 
@@ -185,7 +182,7 @@ int run(int argc, char** argv) {
         csv << r.pairing << "," << r.ep_threshold << "," << r.ee_threshold << "," << fmt(r.target_ms, 1) << ","
             << fmt(r.s.all_layers.energy.total_uj(), 2) << "," << fmt(r.s.early_exit.energy.total_uj(), 2) << ","
             << fmt(r.s.edgebert.energy.total_uj(), 2) << "," << fmt(r.s.edgebert.energy.compute_uj(), 2) << ","
-            << fmt(r.s.edgebert.energy.memory_uj(), 2) << "," << fmt(r.s.edgebert.energy.switching_uj, 4) << ","
+            << fmt(r.s.edgebert.energy.memory_uj(), 2) << "," << fmt(r.s.edgebert.energy.switching_uj(), 4) << ","
             << fmt(r.s.ratio_all_layers, 3) << "," << fmt(r.s.ratio_early_exit, 3) << "," << fmt(r.s.all_layers.latency_ms_mean, 2) << ","
             << fmt(r.s.early_exit.latency_ms_mean, 2) << "," << fmt(r.s.edgebert.latency_ms_mean, 2) << ","
             << fmt(r.s.edgebert.latency_ms_max, 2) << "," << r.s.edgebert.deadline_misses << ","

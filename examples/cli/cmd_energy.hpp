@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,19 +19,26 @@
 #include <edgebert/exit/predictor.hpp>
 #include <edgebert/hw/energy_report.hpp>
 #include <edgebert/hw/hw_params.hpp>
+#include <edgebert/hw/provenance.hpp>
 #include <edgebert/hw/trace_builder.hpp>
 #include <edgebert/io/input_json.hpp>
 #include <edgebert/model/multi_task_model.hpp>
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
+#include "cmd_adapter_memory.hpp"
+#include "energy_sensitivity.hpp"
 
 namespace edgebert_cli {
 
-inline const char* const energy_help = R"(usage: edgebert energy (--traces FILE | --model PATH --input FILE [--task NAME]) --target-ms X
-                       [--policy entropy:T|predictor:T] [--lut FILE.csv] [--mode LIST] [--ee-policy entropy:T]
-                       [--misprediction forced_exit|boost|stay] [--hw hw.json] [--seq-len S] [--labels C]
-                       [--sparsity S] [--embedding-sparsity S] [--per-sentence] [--print-hw]
+inline const char* const energy_help = R"(usage: edgebert energy (--traces FILE [--task NAME] | --model PATH --input FILE [--task NAME]) --target-ms X
+                       [--policy entropy:T|predictor:T] [--lut FILE.csv] [--key-layer K] [--mode LIST]
+                       [--ee-policy entropy:T] [--misprediction forced_exit|boost|stay] [--hw hw.json]
+                       [--controller entropy_lut|ideal] [--choice lowest_voltage|lowest_energy]
+                       [--between stay|nominal|power_gate] [--period-ms P] [--seq-len S] [--labels C]
+                       [--sparsity S] [--embedding-sparsity S] [--per-sentence] [--print-hw] [--sensitivity]
+       edgebert energy --adapter-memory [--tasks-max T] [--rate HZ] [--separate reram-embeddings|all-sram]
+                       [--sparsity S] [--embedding-sparsity S] [--svg FILE] [--hw hw.json]
 
   Prices every sentence on the accelerator model three ways and prints one JSON object:
     baselines.all_layers_nominal   every layer at the nominal voltage and clock
@@ -43,6 +51,17 @@ inline const char* const energy_help = R"(usage: edgebert energy (--traces FILE 
 
   --traces FILE       recorded off-ramp entropies, one sentence per line (EdgeBERT's dataset_sst2_eval.txt);
                       each sentence is priced as an ALBERT-base of --seq-len tokens (default 128, EdgeBERT's padding)
+  --task NAME         with --traces: the GLUE task (sst2, qnli, mnli, qqp, ...), which sets the label count;
+                      without it (and without --labels) the count is the smallest C with every entropy <= ln C
+  --key-layer K       the layer whose entropy keys the predictor table (default 1; MNLI's table: 3). A table
+                      whose columns do not match it is an error naming both
+  --controller        the DVFS decision: entropy_lut (default; the hardware's 16 entropy bins, Dvfs.h) or ideal
+  --choice            lowest_voltage (default) or lowest_energy feasible point
+  --between           between sentences: stay (default; the hardware keeps its codes), nominal, power_gate
+  --period-ms P       one sentence every P ms: idle leakage until the next (default 0: back to back)
+  --sensitivity       instead of one report, a table of the headline ratios under each modelling assumption
+  --adapter-memory    adapter-ALBERT's memory (backbone in ReRAM, tasks in SRAM) against T separate models,
+                      T = 1..--tasks-max (8): capacity, area, leakage, read energy; --svg FILE plots it
   --model PATH        a model folder with a task with off-ramps (tasks/NAME/); with --input FILE (token ids JSON,
                       as `edgebert run`); each sentence's own trace (padding removed) is priced
   --target-ms X       latency target per sentence in ms (inf for none)
@@ -58,6 +77,7 @@ inline const char* const energy_help = R"(usage: edgebert energy (--traces FILE 
   --labels C          classes of the synthesised off-ramps (default 2)
   --per-sentence      also list every sentence
   --print-hw          print the parameters in effect as JSON and exit
+  --provenance        print where every default comes from (read with file:line, derived, assumed) and exit
 )";
 
 namespace detail {
@@ -85,6 +105,38 @@ inline double threshold_of(const std::string& value, const std::string& option) 
     if (t.thresholds.size() != 1) throw usage_error("--" + option + " takes one threshold");
     return t.thresholds[0];
 }
+struct label_count {
+    std::size_t count = 2;
+    std::string from;
+};
+/// Classes of a GLUE task's classifier (0: not a classification task we know).
+inline std::size_t glue_labels(const std::string& task) {
+    if (task == "mnli" || task == "mnli-mm" || task == "ax" || task == "xnli") return 3;
+    for (const char* t : {"sst2", "sst-2", "qnli", "qqp", "rte", "mrpc", "cola", "wnli"})
+        if (task == t) return 2;
+    return 0;
+}
+/// --labels, else the --task's count, else the trace's (the smallest C with every entropy <= ln C); a count
+/// below what the trace shows is an error.
+template <class Traces>
+label_count labels_for(const args& a, const Traces& traces) {
+    double max_h = 0;
+    for (double h : traces.values) max_h = std::max(max_h, h);
+    std::size_t seen = 2;
+    while (std::log(double(seen)) + 1e-6 < max_h && seen < 100000) ++seen;
+    label_count c{seen, "trace (largest entropy " + std::to_string(max_h) + ")"};
+    if (a.has("labels")) {
+        c = {std::size_t(a.integer("labels", 2, 2)), "--labels"};
+    } else if (a.has("task")) {
+        const std::size_t n = glue_labels(a.get("task"));
+        if (!n) throw usage_error("--task '" + a.get("task") + "' is not a GLUE classification task (sst2, qnli, mnli, qqp, ...); give --labels");
+        c = {n, "task " + a.get("task")};
+    }
+    if (c.count < seen)
+        throw usage_error(c.from + " gives " + std::to_string(c.count) + " labels, but the trace has an entropy of " +
+                          std::to_string(max_h) + " > ln " + std::to_string(c.count));
+    return c;
+}
 }  // namespace detail
 
 inline int cmd_energy(int argc, char** argv) {
@@ -92,13 +144,30 @@ inline int cmd_energy(int argc, char** argv) {
     namespace ex = edgebert::exit;
     const args a(argc, argv, 2,
                  {"traces", "model", "input", "task", "target-ms", "hw", "policy", "lut", "mode", "ee-policy", "misprediction",
-                  "seq-len", "labels", "sparsity", "embedding-sparsity"},
-                 {"per-sentence", "print-hw"});
+                  "seq-len", "labels", "sparsity", "embedding-sparsity", "key-layer", "controller", "choice", "between",
+                  "period-ms", "tasks-max", "rate", "separate", "svg"},
+                 {"per-sentence", "print-hw", "sensitivity", "adapter-memory", "provenance"});
     if (a.help()) {
         std::cout << energy_help;
         return 0;
     }
-    const hw::hw_params params = a.has("hw") ? hw::hw_params::load(a.get("hw")) : hw::hw_params{};
+    hw::hw_params params = a.has("hw") ? hw::hw_params::load(a.get("hw")) : hw::hw_params{};
+    try {
+        if (a.has("controller")) params.controller = hw::hw_params::parse_controller(a.get("controller"), "--controller");
+        if (a.has("choice")) params.choice = hw::hw_params::parse_choice(a.get("choice"), "--choice");
+        if (a.has("between")) params.between = hw::hw_params::parse_between(a.get("between"), "--between");
+    } catch (const edgebert::config_error& e) {
+        throw usage_error(e.what());
+    }
+    if (a.has("period-ms")) params.sentence_period_ms = detail::parse_positive(a.get("period-ms"), "period-ms", false, true);
+    params.validate();
+    if (a.has("adapter-memory")) return cmd_adapter_memory(a, params);
+    if (a.has("provenance")) {
+        std::cout << "| key | default | label | source |\n| --- | --- | --- | --- |\n";
+        for (const auto& e : hw::provenance())
+            std::cout << "| `" << e.key << "` | " << e.value << " | " << hw::source_kind_name(e.kind) << " | " << e.source << " |\n";
+        return 0;
+    }
     if (a.has("print-hw")) {
         std::cout << params.to_json().dump(2) << "\n";
         return 0;
@@ -106,8 +175,8 @@ inline int cmd_energy(int argc, char** argv) {
     const bool from_traces = a.has("traces"), from_model = a.has("model");
     if (from_traces == from_model) throw usage_error("give either --traces FILE or --model PATH --input FILE");
     if (from_model && !a.has("input")) throw usage_error("--model needs --input FILE (token ids JSON)");
-    if (from_traces && (a.has("input") || a.has("task"))) throw usage_error("--input and --task go with --model, not --traces");
-    if (from_model && (a.has("seq-len") || a.has("sparsity") || a.has("embedding-sparsity") || a.has("labels")))
+    if (from_traces && a.has("input")) throw usage_error("--input goes with --model, not --traces");
+    if (from_model && (a.has("seq-len") || a.has("sparsity") || a.has("embedding-sparsity") || a.has("labels") || a.has("key-layer")))
         throw usage_error("--seq-len, --labels, --sparsity and --embedding-sparsity shape synthesised traces (--traces); a model run records its own");
     hw::energy_options opt;
     opt.target_ms = detail::parse_positive(a.get("target-ms"), "target-ms", true);
@@ -145,7 +214,7 @@ inline int cmd_energy(int argc, char** argv) {
         } else if (kind == "predictor") {
             if (!a.has("lut")) throw usage_error("--policy predictor:T needs --lut FILE.csv");
             ex::predictor_policy p;
-            p.lut = ex::exit_predictor::load_csv(a.get("lut"));
+            p.lut = ex::exit_predictor::load_csv(a.get("lut"), std::size_t(a.integer("key-layer", 1, 1)));
             p.threshold = threshold;
             try {
                 ex::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
@@ -174,26 +243,36 @@ inline int cmd_energy(int argc, char** argv) {
         if (s.rfind("entropy:", 0) != 0) throw usage_error("--ee-policy takes entropy:T");
         early_exit.thresholds = {detail::threshold_of(s.substr(8), "ee-policy")};
     }
-    const hw::energy_reporter reporter(params, early_exit, edgebert_policy, opt);
+    hw::energy_reporter reporter(params, early_exit, edgebert_policy, opt);
     const hw::cycle_model cycles(params);
 
     std::vector<hw::sentence_energy> priced;
     nlohmann::ordered_json source;
+    std::optional<hw::sentence_costs> trace_costs;
     if (from_traces) {
         const auto traces = ex::entropy_traces::load(a.get("traces"));
         if (traces.sentences() == 0) throw edgebert::format_error(a.get("traces") + ": no sentences");
+        if (const auto* p = std::get_if<ex::predictor_policy>(&edgebert_policy)) p->lut.check_shape(traces.layers, a.get("lut"));
         hw::albert_shape shape;
         shape.layers = traces.layers;
         shape.seq_len = std::size_t(a.integer("seq-len", 128, 1));
-        shape.labels = std::size_t(a.integer("labels", 2, 2));
+        const detail::label_count labels = detail::labels_for(a, traces);
+        shape.labels = labels.count;
         shape.sparsity = detail::parse_fraction(a, "sparsity");
         shape.embedding_sparsity = detail::parse_fraction(a, "embedding-sparsity");
         // Every sentence is padded to the same length, so one priced trace serves them all.
         const hw::sentence_costs costs = hw::cost_sentence(cycles, hw::build_trace(shape, shape.layers));
-        for (std::size_t i = 0; i < traces.sentences(); ++i) priced.push_back(reporter.price(costs, traces.sentence(i)));
+        if (a.has("sensitivity")) {
+            print_sensitivity(std::cout, params, early_exit, edgebert_policy, opt, shape, traces);
+            return 0;
+        }
+        priced = hw::price_sequence(reporter, costs, traces);
+        trace_costs = costs;
         source = {{"traces", a.get("traces")}, {"seq_len", shape.seq_len}, {"sparsity", shape.sparsity},
-                  {"embedding_sparsity", shape.embedding_sparsity}, {"labels", shape.labels}};
+                  {"embedding_sparsity", shape.embedding_sparsity}, {"labels", shape.labels}, {"labels_from", labels.from}};
+        if (a.has("task")) source["task"] = a.get("task");
     } else {
+        if (a.has("sensitivity")) throw usage_error("--sensitivity needs --traces");
         const auto batch = edgebert::io::read_token_batch(a.get("input"));
         edgebert::model::infer_options io;
         io.exit = ex::no_exit{};  // every layer and ramp, so that all three schemes can be priced
@@ -207,7 +286,8 @@ inline int cmd_energy(int argc, char** argv) {
                 throw edgebert::config_error("task '" + task_name + "' gave " + std::to_string(r.entropies.size()) + " entropies for " +
                                              std::to_string(r.trace.layers_total) + " layers (it needs an off-ramp after every layer)");
             const hw::sentence_costs costs = hw::cost_sentence(cycles, hw::extend_to_all_layers(r.trace));
-            priced.push_back(reporter.price(costs, r.entropies.data()));
+            const std::size_t start = priced.empty() ? reporter.initial_point() : priced.back().end_point;
+            priced.push_back(reporter.price(costs, r.entropies.data(), start));
         }
         source = {{"model", a.get("model")}, {"input", a.get("input")}, {"task", task_name}};
     }
@@ -222,8 +302,36 @@ inline int cmd_energy(int argc, char** argv) {
     ee_text << "entropy:" << early_exit.thresholds[0];
     j["early_exit_policy"] = ee_text.str();
     j["misprediction"] = hw::misprediction_name(opt.on_mispredict);
+    j["key_layer"] = reporter.key_layer();
+    j["model"] = {{"zero_gating", hw::hw_params::gating_name(params.gating)},
+                  {"weight_fetch", params.fetch == hw::weight_fetch::sequential ? "sequential" : "overlapped"},
+                  {"controller", hw::hw_params::controller_name(params.controller)},
+                  {"choice", hw::hw_params::choice_name(params.choice)},
+                  {"between_sentences", hw::hw_params::between_name(params.between)},
+                  {"sentence_period_ms", params.sentence_period_ms},
+                  {"charge_backing_leakage", params.charge_backing_leakage},
+                  {"ldo_input_v", params.ldo_input_v}};
     const nlohmann::ordered_json report = hw::to_json(summary, params);
     for (auto it = report.begin(); it != report.end(); ++it) j[it.key()] = it.value();
+    if (reporter.lut()) {
+        nlohmann::ordered_json bins = nlohmann::ordered_json::array();
+        for (std::size_t b = 0; b < hw::entropy_lut::bins; ++b)
+            bins.push_back({{"bin", b}, {"entropy_from", hw::entropy_lut::lower_edge(b, params.enpy_scale)},
+                            {"ldo_slot", b}, {"dco_slot", hw::entropy_lut::dco_slot(b)},
+                            {"planned_layer", reporter.lut()->planned[b]},
+                            {"voltage_v", params.points[reporter.lut()->point[b]].voltage_v},
+                            {"freq_mhz", params.points[reporter.lut()->point[b]].freq_mhz},
+                            {"sentences", summary.bin_histogram[b]}});
+        j["entropy_lut"] = bins;
+    }
+    if (trace_costs) {
+        nlohmann::ordered_json prof = nlohmann::ordered_json::array();
+        for (const auto& q : hw::profile_points(params, *trace_costs))
+            prof.push_back({{"voltage_v", q.voltage_v}, {"freq_mhz", q.freq_mhz}, {"energy_uj", q.energy_uj},
+                            {"energy_at_ldo_input_uj", q.energy_at_ldo_input_uj}, {"latency_ms", q.latency_ms},
+                            {"average_power_mw", q.power_mw}, {"tops_per_w", q.tops_per_w}});
+        j["all_layers_at_each_point"] = prof;
+    }
     if (a.has("per-sentence")) {
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& s : priced) list.push_back(hw::to_json(s));

@@ -33,7 +33,7 @@ inline edgebert::exit::trace_policy parse_trace_policy(const args& a, const std:
     if (kind == "predictor") {
         if (!a.has("lut")) throw usage_error("--" + option + " predictor:T needs --lut FILE.csv");
         edgebert::exit::predictor_policy p;
-        p.lut = edgebert::exit::exit_predictor::load_csv(a.get("lut"));
+        p.lut = edgebert::exit::exit_predictor::load_csv(a.get("lut"), std::size_t(a.integer("key-layer", 1, 1)));
         edgebert::exit::parse_predictor_modes(a.get("mode", "ee-before"), p.early_exit_before, p.extra_layer);
         const auto t = edgebert::exit::parse_entropy_threshold(value);
         if (t.thresholds.size() != 1) throw usage_error("--" + option + " predictor:T takes one threshold");

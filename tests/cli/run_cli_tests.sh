@@ -29,7 +29,7 @@ expect "missing model"      1 "does not exist"                    -- "$bin" run 
 expect "bench seq-len"      2 "--seq-len"                         -- "$bin" bench --model m
 
 printf '0.1,0.1,0.5\n0.5,0.1,0.5\n0.5,0.5,0.5\n' > traces.txt
-printf '0.0,0.05,0.04\n0.5,0.50,0.05\n' > lut.csv
+printf '0.0,0.05\n0.5,0.50\n' > lut.csv  # keyed on layer 1, predicts layer 2 (EdgeBERT's tables stop at L-1)
 expect "exits entropy"      0 '"histogram":[1,1,1]'               -- "$bin" exits --traces traces.txt --policy entropy:0.2
 expect "exits mean"         0 '"mean_exit_layer":2'              -- "$bin" exits --traces traces.txt --policy entropy:0.2
 expect "exits per sentence" 0 '"exit_layers":[3,3,3]'            -- "$bin" exits --traces traces.txt --policy none --per-sentence
@@ -42,7 +42,20 @@ expect "calibrate"          0 '"mean_exit_layer":2'              -- "$bin" exits
 printf '0.1,0.2\n0.3\n' > ragged.txt
 expect "ragged traces"      1 "ragged.txt line 2 has 1 values"    -- "$bin" exits --traces ragged.txt --policy none
 printf '0.0,0.1,0.1,0.1\n' > long_lut.csv
-expect "lut too deep"       1 "predicts up to layer 4"            -- "$bin" exits --traces traces.txt --policy predictor:0.2 --lut long_lut.csv
+expect "lut too deep"       1 "keyed on layer 1 of 3 layers it needs 1" -- "$bin" exits --traces traces.txt --policy predictor:0.2 --lut long_lut.csv
+printf '0.5,0.5,0.5,0.5,0.5\n0.1,0.5,0.5,0.5,0.5\n' > traces5.txt
+printf '0.0,0.1,0.1\n0.5,0.1,0.1\n' > lut_key2.csv
+expect "lut key layer"      1 "its shape fits key layer 2"        -- "$bin" exits --traces traces5.txt --policy predictor:0.2 --lut lut_key2.csv
+expect "exits key layer"    0 '"key_layer":2'                     -- "$bin" exits --traces traces5.txt --policy predictor:0.2 --lut lut_key2.csv --key-layer 2
+expect "energy key layer"   0 '"key_layer":2'                     -- "$bin" energy --traces traces5.txt --policy predictor:0.2 --lut lut_key2.csv --key-layer 2 --target-ms 1000
+printf '1.0,0.5,0.5\n' > three_labels.txt
+expect "energy labels"      2 "gives 2 labels"                    -- "$bin" energy --traces three_labels.txt --policy entropy:0.2 --target-ms 1000 --task sst2
+expect "energy label count" 0 '"labels":3'                        -- "$bin" energy --traces three_labels.txt --policy entropy:0.2 --target-ms 1000
+expect "energy provenance"  0 "| read |"                          -- "$bin" energy --provenance
+expect "energy sensitivity" 0 "| defaults"                        -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 1000 --sensitivity
+expect "adapter memory"     0 '"power_crossover_tasks"'           -- "$bin" energy --adapter-memory --tasks-max 2
+expect "adapter bad rate"   2 "option '--rate' expects a number"  -- "$bin" energy --adapter-memory --rate fast
+expect "bad between"        2 "stay, nominal, power_gate"         -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 10 --between later
 
 expect "energy traces"      0 '"edgebert_dvfs"'                   -- "$bin" energy --traces traces.txt --policy entropy:0.2 --target-ms 1000
 expect "energy target"      2 "--target-ms"                       -- "$bin" energy --traces traces.txt --policy entropy:0.2

@@ -20,6 +20,15 @@ const double inf = std::numeric_limits<double>::infinity();
 const std::string data_dir = std::string(EDGEBERT_SHARED_DATA_DIR) + "/edgebert-sst2";
 bool have_data() { return std::ifstream(data_dir + "/dataset_sst2_eval.txt").good(); }
 
+// The ideal controller returning to nominal between sentences: the semantics these tests pin
+// (test_hw_options.cpp covers the hardware's LUT and the other between-sentence policies).
+hw_params ideal_params() {
+    hw_params p;
+    p.controller = dvfs_policy::ideal;
+    p.between = between_sentences::nominal;
+    return p;
+}
+
 sentence_costs base_costs(const hw_params& p = {}) { return cost_sentence(cycle_model{p}, build_trace(albert_shape{}, 12)); }
 
 // An 11-column predictor table whose rows predict entropy `x - 0.05 * k` at layer 2 + k: with threshold
@@ -54,7 +63,7 @@ std::vector<double> flat(double h1, double rest) {
 }  // namespace
 
 TEST_CASE("(a) runs every layer, (b) leaves by entropy, both at nominal", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     const sentence_costs s = base_costs(p);
     energy_options o;
     o.target_ms = inf;
@@ -76,12 +85,12 @@ TEST_CASE("(a) runs every layer, (b) leaves by entropy, both at nominal", "[ener
     CHECK(e.edgebert.exit_layer == 4);
     CHECK(e.edgebert.point == 0);  // no bound: the lowest point
     CHECK(e.edgebert.switches == 2);  // down after layer 1, back up after the sentence
-    CHECK(e.edgebert.energy.switching_uj > 0);
+    CHECK(e.edgebert.energy.switching_uj() > 0);
     CHECK(e.edgebert.energy.total_uj() < e.early_exit.energy.total_uj());
 }
 
 TEST_CASE("with the target at infinity (c) uses the lowest operating point", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     energy_options o;
     o.target_ms = inf;
     const energy_reporter rep(p, entropy(0.2), predictor(0.2), o);
@@ -99,7 +108,7 @@ TEST_CASE("with the target at infinity (c) uses the lowest operating point", "[e
 }
 
 TEST_CASE("a sentence that leaves at layer 1 never switches", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     const energy_reporter rep(p, entropy(0.2), predictor(0.2), energy_options{});
     const auto h = flat(0.1, 0.6);
     const sentence_energy e = rep.price(base_costs(p), h.data());
@@ -110,7 +119,7 @@ TEST_CASE("a sentence that leaves at layer 1 never switches", "[energy_report]")
 }
 
 TEST_CASE("a target below the nominal-speed latency: every sentence misses and the report says so", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     const sentence_costs s = base_costs(p);
     energy_options o;
     // below the time of the embeddings and layer 1 at nominal: nothing can meet it
@@ -132,7 +141,7 @@ TEST_CASE("a target below the nominal-speed latency: every sentence misses and t
 }
 
 TEST_CASE("a looser target never costs more energy", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     const sentence_costs s = base_costs(p);
     const auto h = flat(0.5, 0.6);
     double last = std::numeric_limits<double>::infinity();
@@ -147,7 +156,7 @@ TEST_CASE("a looser target never costs more energy", "[energy_report]") {
 }
 
 TEST_CASE("misprediction: forced exit, boost back, or stay", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     const sentence_costs s = base_costs(p);
     std::vector<double> h = flat(0.5, 0.6);  // predicted 9, but entropy stays high until layer 10
     h[9] = 0.1;
@@ -171,7 +180,7 @@ TEST_CASE("misprediction: forced exit, boost back, or stay", "[energy_report]") 
 }
 
 TEST_CASE("without a predictor the controller plans for every layer", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     energy_options o;
     o.target_ms = 200;
     const auto h = flat(0.5, 0.6);
@@ -184,7 +193,7 @@ TEST_CASE("without a predictor the controller plans for every layer", "[energy_r
 }
 
 TEST_CASE("bad inputs are typed errors", "[energy_report]") {
-    const hw_params p;
+    const hw_params p = ideal_params();
     energy_options o;
     o.target_ms = -1;
     CHECK_THROWS_AS(energy_reporter(p, entropy(0.2), predictor(0.2), o), config_error);
@@ -201,7 +210,7 @@ TEST_CASE("SST-2 traces: the exit layers are the policies' and DVFS saves energy
     exit::predictor_policy pp;
     pp.lut = exit::exit_predictor::load_csv(data_dir + "/sst2_lookup_table_opt.csv");
     pp.threshold = 0.16;
-    const hw_params p;
+    const hw_params p = ideal_params();
     const sentence_costs s = base_costs(p);
     double last_c = std::numeric_limits<double>::infinity();
     for (double target : {60.0, 100.0, inf}) {

@@ -38,6 +38,20 @@ public:
     }
 
     std::size_t predict_layer() const noexcept { return predict_layer_; }
+
+    /// config_error naming the table, its key layer and the key layer its shape fits, unless it predicts
+    /// exactly the layers predict_layer()+1 .. layers-1 of a `layers`-layer model (EdgeBERT's tables stop
+    /// at layer L-1: SST-2's, keyed on layer 1, has 10 predicted columns; MNLI's, keyed on layer 3, has 8).
+    void check_shape(std::size_t layers, const std::string& name = "predictor table") const {
+        const std::size_t want = layers > predict_layer_ + 1 ? layers - 1 - predict_layer_ : 0;
+        if (predicted_layers() == want) return;
+        std::string fits = "no key layer of a " + std::to_string(layers) + "-layer model";
+        if (predicted_layers() + 2 <= layers) fits = "key layer " + std::to_string(layers - 1 - predicted_layers());
+        throw config_error(name + " has " + std::to_string(predicted_layers()) + " predicted columns; keyed on layer " +
+                           std::to_string(predict_layer_) + " of " + std::to_string(layers) + " layers it needs " +
+                           std::to_string(want) + " (layers " + std::to_string(predict_layer_ + 1) + ".." +
+                           std::to_string(layers - 1) + "); its shape fits " + fits);
+    }
     std::size_t rows() const noexcept { return table_.rows(); }
     std::size_t predicted_layers() const noexcept { return table_.columns - 1; }
 

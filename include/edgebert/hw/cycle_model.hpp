@@ -4,11 +4,13 @@
 // matrix engine follows the released SystemC model (reference/edgebert.md §6.3): (N0 x M) x (M x N1) in
 // n x n x n tiles, 2n+1 cycles per tile (n to load both operands, n to produce n output vectors, one to
 // hand over) unless `overlap_load`; operands are bit-mask encoded n-vectors read from the PU buffers once
-// per tile; a product-sum is clock-gated when its weight vector is all zeros. The special-function units
-// are FSMs with one state per n-vector pass at a fixed initiation interval (§6.4). The host sequences every
-// step, so PU and SFU work do not overlap. Weights are fetched from their backing memory (SRAM or ReRAM)
-// once per use into the buffers, double-buffered against compute; the embedding rows are read from ReRAM
-// before anything can start.
+// per tile; a product-sum is clock-gated when either operand vector is all zeros (Datapath_Top.h:154-161).
+// The special-function units are FSMs with one state per n-vector pass at a fixed initiation interval
+// (§6.4). The host sequences every step, so PU and SFU work do not overlap. Weights are fetched from their
+// backing memory (SRAM or ReRAM) once per use into the buffers over the 64-bit AXI bus, one beat per
+// accelerator cycle and one memory latency per burst; the released testbench runs that DMA and then the
+// computation (weight_fetch::sequential), a double-buffered design would overlap them. The embedding rows
+// are read from ReRAM before anything can start.
 
 #include <algorithm>
 #include <cctype>
@@ -30,14 +32,20 @@ struct work_cost {
     double ideal_mac_cycles = 0;  ///< macs / n^2: the datapath fully used, no padding, no load cycles
     double sfu_ops = 0;           ///< SFU FSM states (n-vector operations)
     memory_traffic traffic;
-    double fixed_ns = 0;          ///< time compute cannot hide (ReRAM embedding read before the first product)
-    double overlapped_ns = 0;     ///< weight and spilled-activation transfers, hidden behind compute when shorter
+    double fixed_ns = 0;          ///< memory latency compute cannot hide (ReRAM embedding rows before the first product)
+    double fixed_beats = 0;       ///< AXI beats (accelerator cycles) of those reads
+    double overlapped_ns = 0;     ///< memory latency of weight and spilled-activation transfers (one per burst)
+    double fetch_beats = 0;       ///< AXI beats of those transfers
+    bool sequential_fetch = true; ///< transfers before compute (released testbench) or hidden behind it
 
     double sfu_cycles() const noexcept { return softmax_cycles + layer_norm_cycles + elem_add_cycles + entropy_cycles; }
     double cycles() const noexcept { return pu_cycles + sfu_cycles() + control_cycles; }
+    /// Wall time of the transfers at f MHz (us).
+    double fetch_us(double f_mhz) const noexcept { return fetch_beats / f_mhz + overlapped_ns * 1e-3; }
     /// Wall time of this piece of work at a clock of f MHz (cycles / MHz = us).
     double time_us(double f_mhz) const noexcept {
-        return fixed_ns * 1e-3 + std::max(cycles() / f_mhz, overlapped_ns * 1e-3);
+        const double fixed = fixed_beats / f_mhz + fixed_ns * 1e-3, compute = cycles() / f_mhz, fetch = fetch_us(f_mhz);
+        return fixed + (sequential_fetch ? compute + fetch : std::max(compute, fetch));
     }
 
     work_cost& operator+=(const work_cost& o) noexcept {
@@ -45,7 +53,8 @@ struct work_cost {
         elem_add_cycles += o.elem_add_cycles, entropy_cycles += o.entropy_cycles, control_cycles += o.control_cycles;
         macs += o.macs, macs_executed += o.macs_executed, ideal_mac_cycles += o.ideal_mac_cycles, sfu_ops += o.sfu_ops;
         traffic += o.traffic;
-        fixed_ns += o.fixed_ns, overlapped_ns += o.overlapped_ns;
+        fixed_ns += o.fixed_ns, overlapped_ns += o.overlapped_ns, fixed_beats += o.fixed_beats, fetch_beats += o.fetch_beats;
+        sequential_fetch = sequential_fetch && o.sequential_fetch;
         return *this;
     }
 };
@@ -58,26 +67,40 @@ public:
     explicit cycle_model(hw_params p) : p_(std::move(p)) { p_.validate(); }
     const hw_params& params() const noexcept { return p_; }
 
-    /// Fraction of product-sums that are not gated for a weight of element density d (zeros taken as
-    /// independent: an n-vector is all zeros with probability (1-d)^n).
-    double active_fraction(double d) const noexcept {
+    /// Fraction of product-sums that are not gated for a weight of element density d and an activation of
+    /// element density d_in (zeros taken as independent: an n-vector is all zeros with probability (1-d)^n).
+    double active_fraction(double d, double d_in = 1.0) const noexcept {
         d = std::min(1.0, std::max(0.0, d));
+        d_in = std::min(1.0, std::max(0.0, d_in));
+        const double n = double(p_.n);
         switch (p_.gating) {
             case zero_gating::none: return 1.0;
             case zero_gating::element: return d;
-            case zero_gating::vector: break;
+            case zero_gating::weight_vector: return 1.0 - std::pow(1.0 - d, n);
+            case zero_gating::either_vector: break;
         }
-        return 1.0 - std::pow(1.0 - d, double(p_.n));
+        return (1.0 - std::pow(1.0 - d, n)) * (1.0 - std::pow(1.0 - d_in, n));
     }
 
-    /// (N0 x M) x (M x N1) with a second operand of density d, fetched from `src` (none: an activation).
-    work_cost product(double N0, double M, double N1, double d, weight_source src) const {
+    /// Transfer of `bits` from memory `m` over the AXI bus into `c`: one beat per accelerator cycle, one
+    /// memory latency per burst of axi_burst_beats beats.
+    void add_fetch(work_cost& c, double bits, const memory_tech& m, bool fixed) const {
+        const double beats = std::ceil(bits / double(p_.axi_data_bits));
+        const double ns = std::ceil(beats / double(p_.axi_burst_beats)) * m.read_latency_ns;
+        (fixed ? c.fixed_beats : c.fetch_beats) += beats;
+        (fixed ? c.fixed_ns : c.overlapped_ns) += ns;
+    }
+
+    /// (N0 x M) x (M x N1) with a second operand of density d, fetched from `src` (none: an activation), and a
+    /// first operand (activations) of element density d_in.
+    work_cost product(double N0, double M, double N1, double d, weight_source src, double d_in = 1.0) const {
         work_cost c;
+        c.sequential_fetch = p_.fetch == weight_fetch::sequential;
         if (N0 <= 0 || M <= 0 || N1 <= 0) return c;
         const double n = double(p_.n), wb = double(p_.word_bits);
         const double tiles = std::ceil(N0 / n) * std::ceil(N1 / n) * std::ceil(M / n);
         const double tile_cycles = p_.overlap_load ? n : 2 * n + 1;
-        const double active = active_fraction(d);
+        const double active = active_fraction(d, d_in);
         c.pu_cycles = tiles * tile_cycles * (p_.skip_zero_work ? active : 1.0);
         c.macs = N0 * M * N1;
         c.macs_executed = c.macs * active;
@@ -90,13 +113,13 @@ public:
             const memory_tech& m = src == weight_source::reram ? p_.reram : p_.sram;
             (src == weight_source::reram ? c.traffic.reram_read_bits : c.traffic.sram_read_bits) += bits;
             c.traffic.buffer_write_bits += bits;
-            c.overlapped_ns += m.read_time_ns(bits);
+            add_fetch(c, bits, m, false);
         }
         // Activations larger than one decoder's buffer live in the SRAM between steps.
         const double cap_bits = p_.input_buffer_bytes() * 8.0;
         if (N0 * M * wb > cap_bits) {
             c.traffic.sram_read_bits += N0 * M * wb;
-            c.overlapped_ns += p_.sram.read_time_ns(N0 * M * wb);
+            add_fetch(c, N0 * M * wb, p_.sram, false);
         }
         if (N0 * N1 * wb > cap_bits) c.traffic.sram_write_bits += N0 * N1 * wb;
         return c;
@@ -114,7 +137,10 @@ public:
             throw input_error(std::string("trace: product '") + trace::to_string(m.what) + "' has " + std::to_string(m.weight_nonzeros) + " nonzeros in a " +
                               std::to_string(m.in_features) + "x" + std::to_string(m.out_features) + " weight");
         const double d = all > 0 ? double(m.weight_nonzeros) / all : 1.0;
-        return product(double(m.rows), double(m.in_features), double(m.out_features), d, source_of(m));
+        if (!(m.input_density >= 0 && m.input_density <= 1))
+            throw input_error(std::string("trace: product '") + trace::to_string(m.what) + "' has input_density " +
+                              std::to_string(m.input_density) + " outside [0, 1]");
+        return product(double(m.rows), double(m.in_features), double(m.out_features), d, source_of(m), m.input_density);
     }
 
     /// Q.K^T, softmax with the span mask, P.V. The released design computes every score and softmax entry
@@ -131,7 +157,7 @@ public:
         work_cost qk = product(q, d, q, 1.0, weight_source::none), pv = product(q, q, d, 1.0, weight_source::none);
         for (work_cost* x : {&qk, &pv}) {
             x->pu_cycles *= h, x->macs *= h, x->macs_executed *= h, x->ideal_mac_cycles *= h;
-            x->traffic = x->traffic.scaled(h), x->overlapped_ns *= h;
+            x->traffic = x->traffic.scaled(h), x->overlapped_ns *= h, x->fetch_beats *= h;
             if (p_.skip_zero_work) x->pu_cycles *= kept, x->macs_executed *= kept;
         }
         pv.macs_executed = p_.skip_zero_work ? pv.macs_executed : pv.macs * kept;
@@ -205,7 +231,10 @@ public:
         const double bits = L * (bitmask_bits(E, E * t.embedding_density, wb) + 2 * E * wb);
         c.traffic.reram_read_bits = bits;
         c.traffic.buffer_write_bits = L * E * (wb + 1);
-        c.fixed_ns = p_.reram.read_time_ns(bits);
+        // Each token's three rows are separate bursts: one ReRAM latency each.
+        const double beats = std::ceil(bits / double(p_.axi_data_bits));
+        c.fixed_beats = beats;
+        c.fixed_ns = 3 * L * p_.reram.read_latency_ns;
         c += rowwise({trace::rowwise_op::residual_add, t.seq_len, t.embedding_size});  // word + position
         c += rowwise({trace::rowwise_op::residual_add, t.seq_len, t.embedding_size});  // + token type
         c += rowwise({trace::rowwise_op::layer_norm, t.seq_len, t.embedding_size});

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Every number the accelerator model uses, in one plain struct with JSON load and save. Defaults are the
-// EdgeBERT released SystemC model where it fixes a value (hw/cmod, n = 16) and assumptions for a 12 nm
-// FinFET design where the paper's values are not public; docs/hw.md lists the provenance of each, and the
-// comments below carry the short form: [code FILE] read from harvard-acc/EdgeBERT at 1249ed7, [figure]
-// from the paper figure shipped there, [derived] arithmetic shown in docs/hw.md, [assumed] our choice.
+// EdgeBERT released SystemC model where it fixes a value (hw/cmod, n = 16), NVMExplorer's published array
+// characterisations for the memories, and assumptions for a 12 nm FinFET design where nothing public says
+// more. hw/provenance.hpp gives every default its label (read, with file:line; derived, with the
+// derivation; assumed) and docs/hw.md prints that table.
 //
 // JSON: any subset of the keys of to_json(); absent keys keep their defaults, unknown keys and values out
 // of range are a config_error naming the key ("power.c_eff_mac_pf").
@@ -26,9 +26,36 @@ namespace edgebert::hw {
 
 /// What makes a product-sum's energy disappear.
 enum class zero_gating {
-    none,     ///< every product-sum toggles
-    vector,   ///< an n-element product-sum is clock-gated when its weight vector is all zeros [code Datapath_Top]
-    element,  ///< each zero weight saves its own multiply (a finer-grained design)
+    none,           ///< every product-sum toggles
+    weight_vector,  ///< gated when the weight n-vector is all zeros (activations ignored)
+    either_vector,  ///< gated when either operand n-vector is all zeros (Datapath_Top.h:154-161, the released design)
+    element,        ///< each zero weight saves its own multiply (a finer-grained design)
+};
+
+/// How weight (and spilled-activation) transfers relate to compute.
+enum class weight_fetch {
+    sequential,  ///< DMA over the AXI bus, then compute (the released testbench, TopAccel/testbench.cpp:203-307)
+    overlapped,  ///< double-buffered: a segment takes max(compute, transfer)
+};
+
+/// Which DVFS decision the EdgeBERT scheme uses.
+enum class dvfs_policy {
+    entropy_lut,  ///< the hardware's: the key layer's entropy falls in one of 16 fixed bins (Dvfs.h:251-342),
+                  ///< each bin programmed with one V/f code pair
+    ideal,        ///< per sentence, the point that finishes the predicted layers in time (an idealised controller)
+};
+
+/// How the controller picks among the points that meet the target.
+enum class point_choice {
+    lowest_voltage,  ///< the lowest feasible voltage (EdgeBERT's stated rule)
+    lowest_energy,   ///< the feasible point of least energy for the planned work (leakage can make it higher)
+};
+
+/// What the supply does between one sentence and the next.
+enum class between_sentences {
+    stay,        ///< keep the last V/f codes (Control.h:262-263 reset, 297-306: codes change only on a DVFS push)
+    nominal,     ///< switch back to the nominal point after each sentence
+    power_gate,  ///< keep the codes and power-gate the accelerator: no idle leakage
 };
 
 /// One special-function unit as an FSM: `states_per_vector` states per n-vector of a row, `states_per_row`
@@ -49,7 +76,10 @@ struct hw_params {
     std::size_t n = 16;            ///< vector size: n x n multipliers [code include/Spec.h, TopAccel/Makefile VECTOR_SIZE=16]
     bool overlap_load = false;     ///< false: 2n+1 cycles per n x n x n tile (load, then compute) [code Datapath_Top];
                                    ///< true: n cycles per tile (an ideally pipelined datapath)
-    zero_gating gating = zero_gating::vector;  ///< [code Datapath_Top, figure "Gate MAC for null vectors"]
+    zero_gating gating = zero_gating::either_vector;  ///< Datapath_Top.h:154-161
+    weight_fetch fetch = weight_fetch::sequential;    ///< TopAccel/testbench.cpp:203-307
+    std::size_t axi_data_bits = 64;                   ///< AxiSpec.h:24 (64-bit AXI master), one beat per cycle
+    std::size_t axi_burst_beats = 256;                ///< AxiSpec.h:29 maxBurstSize: one memory latency per burst
     bool skip_zero_work = false;   ///< false: zeros save energy, not cycles (released design); true: a design that
                                    ///< also skips gated product-sums and masked attention keys in time
     std::size_t word_bits = 8;     ///< AdaptivFloat<8,3> weights and activations [code include/Spec.h]
@@ -76,6 +106,12 @@ struct hw_params {
 
     // --- operating points and DVFS [assumed; the paper's values are not public] -----------------------
     operating_point_table points = default_operating_points();
+    dvfs_policy controller = dvfs_policy::entropy_lut;
+    point_choice choice = point_choice::lowest_voltage;
+    between_sentences between = between_sentences::stay;
+    double sentence_period_ms = 0;     ///< one sentence starts every period (0: back to back); idle time leaks
+    std::size_t enpy_scale = 1;        ///< Dvfs.h:242 divisor of the entropy before binning (software-set, Spec.h:175)
+    double ldo_input_v = 0.9;          ///< [assumed] the LDO's input supply; efficiency V_out / V_in
     double ldo_settle_us = 1.0;        ///< [assumed] fast integrated LDO
     double adpll_relock_us = 5.0;      ///< [assumed] ADPLL frequency relock
     double ldo_decap_nf = 10.0;        ///< [assumed] on-die decoupling the LDO recharges: E = C * V_high * |dV|
@@ -94,10 +130,14 @@ struct hw_params {
     double c_eff_cycle_pf = 4.7;       ///< per clock cycle: clock tree, control, pipeline registers (3 pJ at 0.8 V)
     double leakage_mw_per_v = 2.5;     ///< logic leakage current: P_leak = this * V (2 mW at 0.8 V)
 
-    // --- memories [assumed per-bit energies and leakage; capacities from the figure where shown] -------
-    memory_tech buffer{0.06, 0.07, 128, 1.0, 0.3, 0, true};    ///< PU buffers; capacity derived from n and entries
-    memory_tech sram{0.15, 0.18, 256, 1.5, 0.1, 8.0, false};   ///< task parameters and spilled activations
-    memory_tech reram{1.0, 0.0, 128, 10.0, 0.0, 2.0, false};   ///< shared parameters; 2 MB [figure]
+    // --- memories: NVMExplorer rows (hw/provenance.hpp names them; 22 nm, 2 MB arrays, 64-bit words) ---
+    memory_tech buffer = nvmexplorer_sram(0, true);   ///< PU buffers; capacity derived from n and entries
+    memory_tech sram = nvmexplorer_sram(8.0, false);  ///< task parameters and spilled activations; 8 MiB [assumed]
+    memory_tech reram = nvmexplorer_reram(2.0);       ///< shared parameters; 2 MB [figure]
+    /// Charge the SRAM's and ReRAM's leakage to the sentence for its wall time (they sit on the SoC side of the
+    /// AXI bus, hold their contents whatever the accelerator does, and leak whether or not it runs: by default
+    /// their standby power is reported beside the sentence energy, not inside it).
+    bool charge_backing_leakage = false;
     bool backbone_in_reram = false;  ///< encoder (shared-layer) weights read from ReRAM (adapter-ALBERT mapping)
                                      ///< instead of the SRAM; the embeddings are always in ReRAM [figure]
 
@@ -133,6 +173,13 @@ struct hw_params {
             if (!std::isfinite(v) || v < 0 || v > 1e9)
                 throw config_error(std::string(key) + " must be non-negative and finite, got " + std::to_string(v));
         };
+        nonneg(sentence_period_ms, "dvfs.sentence_period_ms");
+        positive_int(enpy_scale, "dvfs.enpy_scale", 1, 255);
+        positive_int(axi_data_bits, "datapath.axi_data_bits", 8, 4096);
+        positive_int(axi_burst_beats, "datapath.axi_burst_beats", 1, 1u << 20);
+        if (!(ldo_input_v >= points.points.back().voltage_v) || ldo_input_v > 5)
+            throw config_error("dvfs.ldo_input_v must be at least the highest operating voltage and at most 5 V, got " +
+                               std::to_string(ldo_input_v));
         nonneg(ldo_settle_us, "dvfs.ldo_settle_us");
         nonneg(adpll_relock_us, "dvfs.adpll_relock_us");
         nonneg(ldo_decap_nf, "dvfs.ldo_decap_nf");
@@ -155,7 +202,7 @@ struct hw_params {
         auto mem = [](const memory_tech& m, bool with_capacity) {
             oj j{{"read_pj_per_bit", m.read_pj_per_bit}, {"write_pj_per_bit", m.write_pj_per_bit},
                  {"access_bits", m.access_bits}, {"read_latency_ns", m.read_latency_ns},
-                 {"leakage_mw_per_mib", m.leakage_mw_per_mib}};
+                 {"leakage_mw_per_mib", m.leakage_mw_per_mib}, {"area_mm2_per_mib", m.area_mm2_per_mib}};
             if (with_capacity) j["capacity_mib"] = m.capacity_mib;
             j["on_dvfs_rail"] = m.on_dvfs_rail;
             return j;
@@ -164,17 +211,22 @@ struct hw_params {
         for (const operating_point& p : points.points) pts.push_back(oj{{"voltage_v", p.voltage_v}, {"freq_mhz", p.freq_mhz}});
         return oj{
             {"datapath", {{"n", n}, {"overlap_load", overlap_load}, {"zero_gating", gating_name(gating)},
+                          {"weight_fetch", fetch == weight_fetch::sequential ? "sequential" : "overlapped"},
+                          {"axi_data_bits", axi_data_bits}, {"axi_burst_beats", axi_burst_beats},
                           {"skip_zero_work", skip_zero_work}, {"word_bits", word_bits}, {"accum_bits", accum_bits}}},
             {"buffers", {{"decoders", decoders}, {"entries_per_bank", entries_per_bank}, {"aux_entries_per_bank", aux_entries_per_bank}}},
             {"sfu", {{"softmax", sfu(softmax)}, {"layer_norm", sfu(layer_norm)}, {"elem_add", sfu(elem_add)},
                      {"entropy", sfu(entropy)}, {"dvfs_unit_cycles", dvfs_unit_cycles}}},
             {"operating_points", pts},
-            {"dvfs", {{"ldo_settle_us", ldo_settle_us}, {"adpll_relock_us", adpll_relock_us},
+            {"dvfs", {{"controller", controller_name(controller)}, {"choice", choice_name(choice)},
+                      {"between_sentences", between_name(between)}, {"sentence_period_ms", sentence_period_ms},
+                      {"enpy_scale", enpy_scale}, {"ldo_input_v", ldo_input_v},
+                      {"ldo_settle_us", ldo_settle_us}, {"adpll_relock_us", adpll_relock_us},
                       {"ldo_decap_nf", ldo_decap_nf}, {"adpll_power_mw", adpll_power_mw}}},
             {"power", {{"c_eff_mac_pf", c_eff_mac_pf}, {"c_eff_sfu_op_pf", c_eff_sfu_op_pf},
                        {"c_eff_cycle_pf", c_eff_cycle_pf}, {"leakage_mw_per_v", leakage_mw_per_v}}},
             {"memory", {{"buffer", mem(buffer, false)}, {"sram", mem(sram, true)}, {"reram", mem(reram, true)},
-                        {"backbone_in_reram", backbone_in_reram}}},
+                        {"backbone_in_reram", backbone_in_reram}, {"charge_backing_leakage", charge_backing_leakage}}},
         };
     }
 
@@ -184,7 +236,16 @@ struct hw_params {
         reader r{source};
         r.object(j, "", {"datapath", "buffers", "sfu", "operating_points", "dvfs", "power", "memory"});
         if (const auto* d = r.child(j, "", "datapath")) {
-            r.object(*d, "datapath", {"n", "overlap_load", "zero_gating", "skip_zero_work", "word_bits", "accum_bits"});
+            r.object(*d, "datapath", {"n", "overlap_load", "zero_gating", "weight_fetch", "axi_data_bits", "axi_burst_beats",
+                                      "skip_zero_work", "word_bits", "accum_bits"});
+            r.size(*d, "datapath", "axi_data_bits", p.axi_data_bits);
+            r.size(*d, "datapath", "axi_burst_beats", p.axi_burst_beats);
+            if (d->contains("weight_fetch")) {
+                const std::string f = r.text(*d, "datapath", "weight_fetch");
+                if (f == "sequential") p.fetch = weight_fetch::sequential;
+                else if (f == "overlapped") p.fetch = weight_fetch::overlapped;
+                else throw config_error(source + ": datapath.weight_fetch: \"" + f + "\" is not one of sequential, overlapped");
+            }
             r.size(*d, "datapath", "n", p.n);
             r.boolean(*d, "datapath", "overlap_load", p.overlap_load);
             r.boolean(*d, "datapath", "skip_zero_work", p.skip_zero_work);
@@ -231,7 +292,15 @@ struct hw_params {
             }
         }
         if (const auto* d = r.child(j, "", "dvfs")) {
-            r.object(*d, "dvfs", {"ldo_settle_us", "adpll_relock_us", "ldo_decap_nf", "adpll_power_mw"});
+            r.object(*d, "dvfs", {"controller", "choice", "between_sentences", "sentence_period_ms", "enpy_scale", "ldo_input_v",
+                                  "ldo_settle_us", "adpll_relock_us", "ldo_decap_nf", "adpll_power_mw"});
+            if (d->contains("controller")) p.controller = parse_controller(r.text(*d, "dvfs", "controller"), source + ": dvfs.controller");
+            if (d->contains("choice")) p.choice = parse_choice(r.text(*d, "dvfs", "choice"), source + ": dvfs.choice");
+            if (d->contains("between_sentences"))
+                p.between = parse_between(r.text(*d, "dvfs", "between_sentences"), source + ": dvfs.between_sentences");
+            r.number(*d, "dvfs", "sentence_period_ms", p.sentence_period_ms);
+            r.size(*d, "dvfs", "enpy_scale", p.enpy_scale);
+            r.number(*d, "dvfs", "ldo_input_v", p.ldo_input_v);
             r.number(*d, "dvfs", "ldo_settle_us", p.ldo_settle_us);
             r.number(*d, "dvfs", "adpll_relock_us", p.adpll_relock_us);
             r.number(*d, "dvfs", "ldo_decap_nf", p.ldo_decap_nf);
@@ -245,13 +314,14 @@ struct hw_params {
             r.number(*w, "power", "leakage_mw_per_v", p.leakage_mw_per_v);
         }
         if (const auto* m = r.child(j, "", "memory")) {
-            r.object(*m, "memory", {"buffer", "sram", "reram", "backbone_in_reram"});
+            r.object(*m, "memory", {"buffer", "sram", "reram", "backbone_in_reram", "charge_backing_leakage"});
+            r.boolean(*m, "memory", "charge_backing_leakage", p.charge_backing_leakage);
             for (auto& u : {std::make_pair("buffer", &p.buffer), std::make_pair("sram", &p.sram), std::make_pair("reram", &p.reram)})
                 if (const auto* o = r.child(*m, "memory", u.first)) {
                     const std::string at = std::string("memory.") + u.first;
                     const bool cap = std::string(u.first) != "buffer";  // the buffers' size follows from the datapath
                     std::set<std::string> keys{"read_pj_per_bit", "write_pj_per_bit", "access_bits", "read_latency_ns",
-                                               "leakage_mw_per_mib", "on_dvfs_rail"};
+                                               "leakage_mw_per_mib", "area_mm2_per_mib", "on_dvfs_rail"};
                     if (cap) keys.insert("capacity_mib");
                     r.object(*o, at, keys);
                     r.number(*o, at, "read_pj_per_bit", u.second->read_pj_per_bit);
@@ -259,6 +329,7 @@ struct hw_params {
                     r.number(*o, at, "access_bits", u.second->access_bits);
                     r.number(*o, at, "read_latency_ns", u.second->read_latency_ns);
                     r.number(*o, at, "leakage_mw_per_mib", u.second->leakage_mw_per_mib);
+                    r.number(*o, at, "area_mm2_per_mib", u.second->area_mm2_per_mib);
                     if (cap) r.number(*o, at, "capacity_mib", u.second->capacity_mib);
                     r.boolean(*o, at, "on_dvfs_rail", u.second->on_dvfs_rail);
                 }
@@ -283,13 +354,41 @@ struct hw_params {
     }
 
     static const char* gating_name(zero_gating g) noexcept {
-        return g == zero_gating::none ? "none" : g == zero_gating::vector ? "vector" : "element";
+        switch (g) {
+            case zero_gating::none: return "none";
+            case zero_gating::weight_vector: return "weight_vector";
+            case zero_gating::either_vector: return "either_vector";
+            case zero_gating::element: return "element";
+        }
+        return "?";
     }
     static zero_gating parse_gating(const std::string& s, const std::string& where) {
         if (s == "none") return zero_gating::none;
-        if (s == "vector") return zero_gating::vector;
+        if (s == "weight_vector") return zero_gating::weight_vector;
+        if (s == "either_vector") return zero_gating::either_vector;
         if (s == "element") return zero_gating::element;
-        throw config_error(where + ": \"" + s + "\" is not one of none, vector, element");
+        throw config_error(where + ": \"" + s + "\" is not one of none, weight_vector, either_vector, element");
+    }
+    static const char* controller_name(dvfs_policy c) noexcept { return c == dvfs_policy::ideal ? "ideal" : "entropy_lut"; }
+    static dvfs_policy parse_controller(const std::string& s, const std::string& where) {
+        if (s == "ideal") return dvfs_policy::ideal;
+        if (s == "entropy_lut") return dvfs_policy::entropy_lut;
+        throw config_error(where + ": \"" + s + "\" is not one of entropy_lut, ideal");
+    }
+    static const char* choice_name(point_choice c) noexcept { return c == point_choice::lowest_energy ? "lowest_energy" : "lowest_voltage"; }
+    static point_choice parse_choice(const std::string& s, const std::string& where) {
+        if (s == "lowest_voltage") return point_choice::lowest_voltage;
+        if (s == "lowest_energy") return point_choice::lowest_energy;
+        throw config_error(where + ": \"" + s + "\" is not one of lowest_voltage, lowest_energy");
+    }
+    static const char* between_name(between_sentences b) noexcept {
+        return b == between_sentences::stay ? "stay" : b == between_sentences::nominal ? "nominal" : "power_gate";
+    }
+    static between_sentences parse_between(const std::string& s, const std::string& where) {
+        if (s == "stay") return between_sentences::stay;
+        if (s == "nominal") return between_sentences::nominal;
+        if (s == "power_gate" || s == "power-gate") return between_sentences::power_gate;
+        throw config_error(where + ": \"" + s + "\" is not one of stay, nominal, power_gate");
     }
 
 private:
@@ -316,6 +415,10 @@ private:
             if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0))
                 throw config_error(source + ": " + join(at, key) + " must be a non-negative integer");
             out = v.get<std::size_t>();
+        }
+        std::string text(const nlohmann::json& j, const std::string& at, const char* key) const {
+            if (!j[key].is_string()) throw config_error(source + ": " + join(at, key) + " must be a string");
+            return j[key].get<std::string>();
         }
         void boolean(const nlohmann::json& j, const std::string& at, const char* key, bool& out) const {
             if (!j.contains(key)) return;

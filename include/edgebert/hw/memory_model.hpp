@@ -21,6 +21,7 @@ struct memory_tech {
     double leakage_mw_per_mib = 0;  ///< at the nominal voltage
     double capacity_mib = 0;        ///< for leakage and capacity checks (derived for the PU buffers)
     bool on_dvfs_rail = false;
+    double area_mm2_per_mib = 0;    ///< array area, for the area reports
 
     /// config_error naming `where` for negative, non-finite or zero-width values.
     void validate(const std::string& where) const {
@@ -35,11 +36,28 @@ struct memory_tech {
         check(read_latency_ns, "read_latency_ns", false);
         check(leakage_mw_per_mib, "leakage_mw_per_mib", false);
         check(capacity_mib, "capacity_mib", false);
+        check(area_mm2_per_mib, "area_mm2_per_mib", false);
     }
+    double leakage_at_nominal_mw() const noexcept { return capacity_mib * leakage_mw_per_mib; }
+    double area_mm2() const noexcept { return capacity_mib * area_mm2_per_mib; }
 
     /// Time to read `bits` with one access at a time.
     double read_time_ns(double bits) const noexcept { return std::ceil(bits / access_bits) * read_latency_ns; }
 };
+
+/// NVMExplorer's 22 nm SRAM array (github lpentecost/NVMExplorer at 16eb289, SRAM_1BPC-combined.csv as
+/// ../shared/data/nvmexplorer/SRAM.csv line 317: SRAM_best_case.cell, 2 MB, 64-bit word, optimised for
+/// ReadDynamicEnergy): 1.128 pJ read / 17.016 pJ write per 64-bit access, 4.684 ns read latency, 56.345 mW
+/// leakage, 1.309 mm2. Per bit and per MiB (NVSim's MB taken as MiB) with `capacity_mib` of it.
+inline memory_tech nvmexplorer_sram(double capacity_mib, bool on_dvfs_rail) {
+    return {1.128 / 64.0, 17.016 / 64.0, 64, 4.684, 56.345 / 2.0, capacity_mib, on_dvfs_rail, 1.309 / 2.0};
+}
+/// NVMExplorer's 22 nm RRAM array (RRAM.csv line 197: RRAM_best_case.cell, 2 MB, 64-bit word, optimised for
+/// ReadDynamicEnergy): 1.118 pJ read / 83.81 pJ write per access, 13.737 ns, 1.316 mW leakage, 0.4425 mm2.
+/// (The worst-case cell has no valid result at this capacity: its rows are -1.)
+inline memory_tech nvmexplorer_reram(double capacity_mib) {
+    return {1.118 / 64.0, 83.81 / 64.0, 64, 13.737, 1.316 / 2.0, capacity_mib, false, 0.44250725799999996 / 2.0};
+}
 
 /// Bits moved in each memory by some piece of work.
 struct memory_traffic {

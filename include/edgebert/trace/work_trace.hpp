@@ -72,6 +72,7 @@ struct matmul_work {
     std::size_t weight_bits = 32;  ///< bits per stored weight value as held (32 fp32, 8 for 8-bit codes)
     storage held_as = storage::dense_f32;
     weight_home home = weight_home::backbone;
+    double input_density = 1.0;  ///< fraction of nonzero activation (input) elements; 1 when not measured
 };
 
 /// Attention of one layer.
