@@ -57,6 +57,7 @@ public:
     static multi_task_model load(const std::string& folder, const load_options& opt = {}) {
         const albert_model::model_weights w = albert_model::open_weights(folder);
         multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
+        m.int8_task_weights_ = opt.weights == weight_storage::int8;
         if (opt.verify_golden) {
             if (!w.compressed) throw format_error("'" + folder + "' is not a compressed model: it has no golden outputs to check");
             w.compressed->check_golden([&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
@@ -94,6 +95,7 @@ public:
         task_load_options opt;
         opt.adapter_input = adapter_input;
         opt.backbone = weights_.get();
+        opt.int8_weights = int8_task_weights_;
         return add_task(load_task(folder, config(), name, opt));
     }
 
@@ -210,6 +212,7 @@ private:
 
     std::shared_ptr<const albert_model> backbone_;
     std::shared_ptr<const io::weight_source> weights_;
+    bool int8_task_weights_ = false;  ///< loaded with weight_storage::int8: tasks' pruned Linears are int8 too
     std::map<std::string, std::shared_ptr<const task>> tasks_;
     double embedding_density_ = 1.0;
 };

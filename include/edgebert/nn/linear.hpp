@@ -8,6 +8,7 @@
 //                                                                    -> kernels::gemm_q8
 //   * EdgeBERT bit-mask sparse, fp32 or 8-bit values (linear::bitmask) -> kernels::sparse_gemm
 //   * block-sparse R x C, fp32 or 8-bit values (linear::block_sparse)   -> kernels::sparse_gemm
+//   * per-output-channel symmetric int8, integer products (linear::int8) -> kernels::gemm_i8
 
 #include <cstddef>
 #include <string>
@@ -19,6 +20,7 @@
 #include "../core/error.hpp"
 #include "../kernels/activation.hpp"
 #include "../kernels/gemm.hpp"
+#include "../kernels/gemm_i8.hpp"
 #include "../kernels/gemm_q8.hpp"
 #include "../kernels/sparse_gemm.hpp"
 #include "../numeric/format.hpp"
@@ -29,8 +31,9 @@ namespace edgebert::nn {
 
 class linear {
 public:
-    enum class storage_kind { dense_f32, q8, bitmask, block_sparse };
-    using storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix>;
+    enum class storage_kind { dense_f32, q8, bitmask, block_sparse, int8 };
+    using storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix,
+                                 kernels::i8_packed_matrix>;
 
     linear() = default;
     /// Dense fp32. weight: PyTorch layout [out_features x in_features], row-major; bias: [out_features] or nullptr.
@@ -45,6 +48,10 @@ public:
     static linear quantized(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
                             const numeric::number_format& f, const numeric::quantize_options& opt = {}) {
         return from_storage(kernels::q8_packed_matrix::quantize(weight, out_features, in_features, in_features, f, opt), bias);
+    }
+    /// Per-output-channel symmetric int8 (kernels::quantize_rows_i8), run with integer products (kernels::gemm_i8).
+    static linear int8(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias) {
+        return from_storage(kernels::i8_packed_matrix::quantize(weight, out_features, in_features, in_features), bias);
     }
     /// EdgeBERT bit-mask storage of the nonzero weights (fp32 values), vectors of `lanes` elements.
     static linear bitmask(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
@@ -75,7 +82,8 @@ public:
         std::visit(
             [&](const auto& s) {
                 using S = std::decay_t<decltype(s)>;
-                if constexpr (std::is_same_v<S, kernels::packed_matrix> || std::is_same_v<S, kernels::q8_packed_matrix>) {
+                if constexpr (std::is_same_v<S, kernels::packed_matrix> || std::is_same_v<S, kernels::q8_packed_matrix> ||
+                              std::is_same_v<S, kernels::i8_packed_matrix>) {
                     l.in_ = s.k();
                     l.out_ = s.n();
                 } else {
@@ -123,6 +131,7 @@ public:
                 using S = std::decay_t<decltype(s)>;
                 if constexpr (std::is_same_v<S, kernels::packed_matrix>) kernels::gemm(x, rows, ldx, s, y, ldy, ep, threads);
                 else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) kernels::gemm_q8(x, rows, ldx, s, y, ldy, ep, threads);
+                else if constexpr (std::is_same_v<S, kernels::i8_packed_matrix>) kernels::gemm_i8(x, rows, ldx, s, y, ldy, ep, threads);
                 else kernels::sparse_gemm(x, rows, ldx, s, y, ldy, ep, threads);
             },
             weight_);
@@ -139,6 +148,12 @@ private:
         std::size_t nz = 0;
         for (std::size_t kk = 0; kk < p.k(); ++kk)
             for (std::size_t j = 0; j < p.n(); ++j) nz += p.at(kk, j) != 0.f;
+        return nz;
+    }
+    static std::size_t count_nonzeros(const kernels::i8_packed_matrix& p) {
+        std::size_t nz = 0;
+        for (std::size_t kk = 0; kk < p.k(); ++kk)
+            for (std::size_t j = 0; j < p.n(); ++j) nz += p.code(kk, j) != 0 && p.scale(j) != 0.f;
         return nz;
     }
     static std::size_t count_nonzeros(const sparse::bitmask_matrix& b) {
