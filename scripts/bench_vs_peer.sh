@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# End-to-end speed of `edgebert bench` against the ONNX Runtime peer (../shared/peer) on the same
-# ALBERT-base weights, same machine, interleaved in one run: for each round, each thread count and
-# each sequence length, the peer then edgebert. Prints a Markdown table of the median over rounds of
-# each engine's median latency, and the ratio edgebert / ONNX Runtime (below 1 = edgebert faster).
+# End-to-end speed of `edgebert bench` against the ONNX Runtime peer (../shared/peer) on the same ALBERT-base
+# weights (make_weights.py, seed 1234), same machine, interleaved in one run: for each round, thread count and
+# sequence length, every engine once, in this order:
+#   ORT fp32              the peer's model.onnx
+#   ORT int8 dynamic      model.int8.onnx (scripts/quantize_peer_int8.py: per-column int8 + DynamicQuantizeMatMul)
+#   edgebert fp32         the HuggingFace folder
+#   edgebert int8         the same folder, --weights int8 (per-channel int8 at load, integer GEMMs)
+#   edgebert af8e3        `edgebert compress --format af8e3` of it, 8-bit codes decoded on the fly (--weights fastest)
+#   edgebert af8e3 int8   the af8e3 model requantized per channel at load (--weights int8), integer GEMMs
+# Prints a Markdown table of the median over rounds of each engine's median latency and the ratios to
+# edgebert fp32 and to ORT int8 (below 1 = faster).
 #
-#   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "16 128 384"] [--threads "1 2"]
-#                            [--graph base] [--build build]
+#   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "128"] [--threads "1 2"]
+#                            [--engines "ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"] [--build build]
 # Needs: bash scripts/install-deps.sh --test (sets up the peer) and a build with examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 iters=20 warmup=5 seqs="16 128 384" threads_list="1 2" graph=base build=$root/build
+rounds=3 iters=20 warmup=5 seqs="128" threads_list="1 2" build=$root/build
+engines="ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;; --iters) iters=$2; shift 2 ;; --warmup) warmup=$2; shift 2 ;;
-    --seqs) seqs=$2; shift 2 ;; --threads) threads_list=$2; shift 2 ;; --graph) graph=$2; shift 2 ;;
+    --seqs) seqs=$2; shift 2 ;; --threads) threads_list=$2; shift 2 ;; --engines) engines=$2; shift 2 ;;
     --build) build=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -24,33 +32,48 @@ eb=$build/examples/edgebert
 [ -x "$eb" ] || { echo "build the tool first: cmake --build $build --target edgebert_cli" >&2; exit 1; }
 [ -d "$peer/node_modules/onnxruntime-node" ] || { echo "set up the peer first: bash $peer/setup.sh" >&2; exit 1; }
 work=$build/bench-vs-peer; mkdir -p "$work"
-model=$work/$graph
-[ -f "$model/model.safetensors" ] || /usr/bin/python3 "$peer/make_weights.py" --graph "$peer/graphs/albert_$graph.graph.onnx" --seed 1234 --out "$model" > /dev/null
+base=$work/base
+[ -f "$base/model.safetensors" ] || /usr/bin/python3 "$peer/make_weights.py" --graph "$peer/graphs/albert_base.graph.onnx" --seed 1234 --out "$base" > /dev/null
+[ -f "$base/model.int8.onnx" ] || /usr/bin/python3 "$root/scripts/quantize_peer_int8.py" --in "$base/model.onnx" --out "$base/model.int8.onnx" > /dev/null
+[ -f "$work/af8/model.safetensors" ] || "$eb" compress --model "$base" --out "$work/af8" --format af8e3 > "$work/af8.json"
 out=$work/results.jsonl; : > "$out"
+run() {  # engine threads seq round
+  local e=$1 t=$2 s=$3 r=$4 tag="{\"engine_key\":\"$1\",\"round\":$4,"
+  case "$e" in
+    ort_fp32) (cd "$peer" && node ort_run.mjs bench --model "$base/model.onnx" --seqs "$s" --threads "$t" --runs "$iters" --warmup "$warmup") ;;
+    ort_int8) (cd "$peer" && node ort_run.mjs bench --model "$base/model.int8.onnx" --config "$base/config.json" --seqs "$s" --threads "$t" --runs "$iters" --warmup "$warmup") ;;
+    eb_fp32) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" ;;
+    eb_int8) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
+    eb_af8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights fastest ;;
+    eb_af8_int8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
+    *) echo "unknown engine $e" >&2; exit 2 ;;
+  esac | sed "s/^{/$tag/" >> "$out"
+}
 for r in $(seq 1 "$rounds"); do
   for t in $threads_list; do
     for s in $seqs; do
-      (cd "$peer" && node ort_run.mjs bench --model "$model/model.onnx" --seqs "$s" --threads "$t" --runs "$iters" --warmup "$warmup") \
-        | sed "s/^{/{\"engine_key\":\"ort\",\"round\":$r,/" >> "$out"
-      "$eb" bench --model "$model" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" \
-        | sed "s/^{/{\"engine_key\":\"edgebert\",\"round\":$r,/" >> "$out"
+      for e in $engines; do run "$e" "$t" "$s" "$r"; done
       echo "round $r threads $t seq $s done" >&2
     done
   done
 done
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" "$engines" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-key = lambda r: (r["threads"], r["seq"])
+order = sys.argv[2].split()
+label = {"ort_fp32": "ORT fp32", "ort_int8": "ORT int8 dynamic", "eb_fp32": "edgebert fp32", "eb_int8": "edgebert int8",
+         "eb_af8": "edgebert af8e3 (decoded)", "eb_af8_int8": "edgebert af8e3 -> int8"}
 cells = {}
 for r in rows:
-    cells.setdefault(key(r), {}).setdefault(r["engine_key"], []).append(r)
-print("| threads | seq | ONNX Runtime median ms | edgebert median ms | edgebert / ORT | edgebert GFLOP/s | rounds |")
+    cells.setdefault((r["threads"], r["seq"]), {}).setdefault(r["engine_key"], []).append(r["median_ms"])
+print("| threads | seq | engine | median ms | vs edgebert fp32 | vs ORT int8 | rounds |")
 print("|---|---|---|---|---|---|---|")
 for k in sorted(cells):
-    c = cells[k]
-    ort = statistics.median(r["median_ms"] for r in c["ort"])
-    eb = statistics.median(r["median_ms"] for r in c["edgebert"])
-    gf = statistics.median(r["gflops_at_median"] for r in c["edgebert"])
-    print(f"| {k[0]} | {k[1]} | {ort:.2f} | {eb:.2f} | {eb / ort:.3f} | {gf:.1f} | {len(c['ort'])} |")
+    c = {e: statistics.median(v) for e, v in cells[k].items()}
+    for e in order:
+        if e not in c:
+            continue
+        f = f"{c['eb_fp32'] / c[e]:.2f}x faster" if "eb_fp32" in c else "-"
+        o = f"{c[e] / c['ort_int8']:.3f}" if "ort_int8" in c else "-"
+        print(f"| {k[0]} | {k[1]} | {label[e]} | {c[e]:.1f} | {f} | {o} | {len(cells[k][e])} |")
 PY

@@ -54,9 +54,9 @@ void check_same_logits(const model::albert_model& a, const model::albert_model& 
 }  // namespace
 
 TEST_CASE("weight storage names", "[weight_storage]") {
-    for (auto s : {model::weight_storage::fp32, model::weight_storage::stored, model::weight_storage::fastest})
+    for (auto s : {model::weight_storage::fp32, model::weight_storage::stored, model::weight_storage::fastest, model::weight_storage::int8})
         CHECK(model::parse_weight_storage(model::to_string(s)) == s);
-    CHECK_THROWS_WITH(model::parse_weight_storage("int8"), Catch::Contains("'int8'") && Catch::Contains("fp32, stored, fastest"));
+    CHECK_THROWS_WITH(model::parse_weight_storage("int4"), Catch::Contains("'int4'") && Catch::Contains("fp32, stored, fastest, int8"));
 }
 
 TEST_CASE("each layout of the file runs in its own kernel, or dense 8-bit where that is faster", "[weight_storage]") {

@@ -177,9 +177,15 @@ public:
     /// What a product of `l` on `rows` activation rows is, for the observer.
     template <class Linear>
     static trace::matmul_work work_of(trace::product what, const Linear& l, std::size_t rows, trace::weight_home home) {
-        static constexpr trace::storage held[] = {trace::storage::dense_f32, trace::storage::codes_8bit, trace::storage::bitmask,
-                                                  trace::storage::block_sparse};
-        return {what, rows, l.in_features(), l.out_features(), l.nonzeros(), l.weight_bits(), held[std::size_t(l.kind())], home};
+        trace::storage held = trace::storage::dense_f32;
+        switch (l.kind()) {
+            case nn::storage_kind::dense_f32: held = trace::storage::dense_f32; break;
+            case nn::storage_kind::q8: held = trace::storage::codes_8bit; break;
+            case nn::storage_kind::bitmask: held = trace::storage::bitmask; break;
+            case nn::storage_kind::block_sparse: held = trace::storage::block_sparse; break;
+            case nn::storage_kind::int8: held = trace::storage::int8; break;
+        }
+        return {what, rows, l.in_features(), l.out_features(), l.nonzeros(), l.weight_bits(), held, home};
     }
 
 private:

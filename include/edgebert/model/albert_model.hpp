@@ -200,7 +200,7 @@ public:
             const_matrix b = bind.take(names::bias(name), {out});
             if (auto l = stored({names::weight(name)}, out, in, b.data())) return std::move(*l);
             const_matrix w = bind.take(names::weight(name), {out, in});
-            nn::linear packed(w.data(), out, in, b.data());
+            nn::linear packed = dense_linear(w.data(), out, in, b.data(), opt);
             bind.release(names::weight(name));  // packed: the file's pages of it need not stay resident
             return packed;
         };
@@ -246,7 +246,7 @@ public:
                         std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
                         bind.release(qkv_names[k]);
                     }
-                    layer.qkv = nn::linear(w.data(), 3 * H, H, b.data());
+                    layer.qkv = dense_linear(w.data(), 3 * H, H, b.data(), opt);
                 }
                 layer.attention_dense = dense(l + names::attention_dense, H, H);
                 layer.attention_norm = norm(l + names::attention_norm, H);

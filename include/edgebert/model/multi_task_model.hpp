@@ -59,6 +59,7 @@ public:
     static multi_task_model load(const std::string& folder, const load_options& opt = {}) {
         const albert_model::model_weights w = albert_model::open_weights(folder);
         multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
+        m.int8_task_weights_ = opt.weights == weight_storage::int8;
         const std::string tasks = folder + "/tasks";
         std::error_code ec;
         if (std::filesystem::is_directory(tasks, ec)) {
@@ -93,6 +94,7 @@ public:
         task_load_options opt;
         opt.adapter_input = adapter_input;
         opt.backbone = weights_.get();
+        opt.int8_weights = int8_task_weights_;
         return add_task(load_task(folder, config(), name, opt));
     }
 
@@ -214,6 +216,7 @@ private:
 
     std::shared_ptr<const albert_model> backbone_;
     std::shared_ptr<const io::weight_source> weights_;
+    bool int8_task_weights_ = false;  ///< loaded with weight_storage::int8: tasks' pruned Linears are int8 too
     std::map<std::string, std::shared_ptr<const task>> tasks_;
 };
 

@@ -163,6 +163,8 @@ struct task_load_options {
     attention_adapter_input adapter_input = attention_adapter_input::block_input;
     /// The backbone's tensors (HF names), needed only when the task carries pruning masks.
     const io::weight_source* backbone = nullptr;
+    /// The pruned encoder Linears as per-channel int8 (model/weight_storage.hpp, weight_storage::int8).
+    bool int8_weights = false;
 };
 
 /// Read a task folder (see the top of this file). `name`: the task's name; empty = the adapter's name, else
@@ -326,19 +328,22 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
                         return std::make_pair(std::move(v), std::vector<float>(b.data(), b.data() + out));
                     };
                     auto lw = std::make_shared<albert_layer>();
+                    auto linear = [&](const std::vector<float>& w, std::size_t out, std::size_t in, const std::vector<float>& b) {
+                        return opt.int8_weights ? nn::linear::int8(w.data(), out, in, b.data()) : nn::linear(w.data(), out, in, b.data());
+                    };
                     std::vector<float> qkv_w, qkv_b;
                     for (const char* part : names::attention_parts) {
                         auto wb = masked(part, H, H);
                         qkv_w.insert(qkv_w.end(), wb.first.begin(), wb.first.end());
                         qkv_b.insert(qkv_b.end(), wb.second.begin(), wb.second.end());
                     }
-                    lw->qkv = nn::linear(qkv_w.data(), 3 * H, H, qkv_b.data());
+                    lw->qkv = linear(qkv_w, 3 * H, H, qkv_b);
                     auto d = masked(names::attention_dense, H, H);
-                    lw->attention_dense = nn::linear(d.first.data(), H, H, d.second.data());
-                    auto f = masked("ffn", I, H);
-                    lw->ffn = nn::linear(f.first.data(), I, H, f.second.data());
-                    auto fo = masked("ffn_output", H, I);
-                    lw->ffn_output = nn::linear(fo.first.data(), H, I, fo.second.data());
+                    lw->attention_dense = linear(d.first, H, H, d.second);
+                    auto f = masked(names::ffn, I, H);
+                    lw->ffn = linear(f.first, I, H, f.second);
+                    auto fo = masked(names::ffn_output, H, I);
+                    lw->ffn_output = linear(fo.first, H, I, fo.second);
                     lw->attention_norm = detail::bind_norm(bb, l + names::attention_norm + ".", H, cfg.layer_norm_eps);
                     lw->full_layer_norm = detail::bind_norm(bb, l + names::full_layer_norm + ".", H, cfg.layer_norm_eps);
                     tl.weights = std::move(lw);

@@ -8,7 +8,11 @@
 //   fastest  8-bit codes always, in the layout that is fastest for the matrix's density: the sparse kernels
 //            beat the dense 8-bit GEMM only below a density (docs/sparse.md measures the crossovers: the bit
 //            mask between 50 and 70 % sparsity, R >= 4 blocks below 50 %), so denser matrices run dense.
-// Matrices in formats wider than 8 bits (fp16, bf16, af<N> with N > 8) are decoded to fp32 in every mode.
+//   int8     every matrix as per-output-channel symmetric int8 with integer products (kernels::gemm_i8): fp32
+//            matrices are quantized at load; 8-bit codes (AdaptivFloat, FP8: up to 12 significant bits, not an
+//            int8 grid) are decoded and requantized per channel, an approximation measured in docs/performance.md.
+//            Sparse layouts run dense (their zeros stay zero codes).
+// Matrices in formats wider than 8 bits (fp16, bf16, af<N> with N > 8) are decoded to fp32 in every mode but int8.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,17 +27,18 @@
 
 namespace edgebert::model {
 
-enum class weight_storage { fp32, stored, fastest };
+enum class weight_storage { fp32, stored, fastest, int8 };
 
 inline const char* to_string(weight_storage s) noexcept {
-    return s == weight_storage::fp32 ? "fp32" : s == weight_storage::stored ? "stored" : "fastest";
+    return s == weight_storage::fp32 ? "fp32" : s == weight_storage::stored ? "stored" : s == weight_storage::int8 ? "int8" : "fastest";
 }
-/// "fp32", "stored" or "fastest"; config_error otherwise.
+/// "fp32", "stored", "fastest" or "int8"; config_error otherwise.
 inline weight_storage parse_weight_storage(const std::string& s) {
     if (s == "fp32") return weight_storage::fp32;
     if (s == "stored") return weight_storage::stored;
     if (s == "fastest") return weight_storage::fastest;
-    throw config_error("unknown weight storage '" + s + "' (fp32, stored, fastest)");
+    if (s == "int8") return weight_storage::int8;
+    throw config_error("unknown weight storage '" + s + "' (fp32, stored, fastest, int8)");
 }
 
 /// Golden outputs at load: check those present (default), require some, or skip the check.
@@ -53,12 +58,35 @@ struct load_options {
     bool verify_golden = false;  ///< true: as golden_check::required (format_error without golden outputs)
 };
 
+/// The layer for an fp32 weight [out x in] (bias [out] or nullptr): int8 when opt says so, else packed fp32.
+inline nn::linear dense_linear(const float* weight, std::size_t out, std::size_t in, const float* bias, const load_options& opt) {
+    if (opt.weights == weight_storage::int8) return nn::linear::int8(weight, out, in, bias);
+    return nn::linear(weight, out, in, bias);
+}
+
 /// The layer for compressed matrices stacked by rows (Q, K and V become one [3H x H] product), or nullopt
 /// when they must be decoded to fp32 instead (options say fp32, a part is not compressed or is wider than
 /// 8 bits, or the parts use different formats). bias: [sum of rows] or nullptr.
 inline std::optional<nn::linear> compressed_linear(const std::vector<const io::compressed_matrix*>& parts, const float* bias,
                                                    const load_options& opt) {
     if (opt.weights == weight_storage::fp32 || parts.empty()) return std::nullopt;
+    if (opt.weights == weight_storage::int8) {
+        // Decoded (in any format, 8-bit or wider) and requantized per output channel.
+        const std::size_t cols = parts[0] ? parts[0]->cols : 0;
+        std::size_t rows = 0;
+        for (const io::compressed_matrix* p : parts) {
+            if (!p || p->cols != cols) return std::nullopt;
+            rows += p->rows;
+        }
+        std::vector<float> w(rows * cols);
+        std::size_t r0 = 0;
+        for (const io::compressed_matrix* p : parts) {
+            const std::vector<float> v = p->decode();
+            std::copy(v.begin(), v.end(), w.begin() + std::ptrdiff_t(r0 * cols));
+            r0 += p->rows;
+        }
+        return nn::linear::int8(w.data(), rows, cols, bias);
+    }
     const std::size_t cols = parts[0] ? parts[0]->cols : 0;
     std::size_t rows = 0, nonzeros = 0, blocks = 0, grid = 0;
     bool all_bitmask = true, all_block = true, per_row = false;

@@ -9,6 +9,7 @@
 //                                                                    -> kernels::gemm_q8
 //   * EdgeBERT bit-mask sparse, fp32 or 8-bit values (linear::bitmask) -> kernels::sparse_gemm
 //   * block-sparse R x C, fp32 or 8-bit values (linear::block_sparse)   -> kernels::sparse_gemm
+//   * per-output-channel symmetric int8, integer products (linear::int8) -> kernels::gemm_i8
 
 #include <cstddef>
 #include <string>
@@ -20,6 +21,7 @@
 #include "../core/error.hpp"
 #include "../kernels/activation.hpp"
 #include "../kernels/gemm.hpp"
+#include "../kernels/gemm_i8.hpp"
 #include "../kernels/gemm_q8.hpp"
 #include "../kernels/sparse_gemm.hpp"
 #include "../numeric/format.hpp"
@@ -29,9 +31,10 @@
 namespace edgebert::nn {
 
 /// The storages a weight can be held in, and the closed set of them a file can decide between.
-using any_storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix>;
+using any_storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix,
+                                 kernels::i8_packed_matrix>;
 
-enum class storage_kind { dense_f32, q8, bitmask, block_sparse };
+enum class storage_kind { dense_f32, q8, bitmask, block_sparse, int8 };
 
 namespace detail {
 template <class S, class = void>
@@ -41,7 +44,8 @@ struct is_variant<std::variant<T...>> : std::true_type {};
 template <class S>
 inline constexpr bool is_single_storage_v =
     std::is_same_v<S, kernels::packed_matrix> || std::is_same_v<S, kernels::q8_packed_matrix> ||
-    std::is_same_v<S, sparse::bitmask_matrix> || std::is_same_v<S, sparse::block_sparse_matrix>;
+    std::is_same_v<S, sparse::bitmask_matrix> || std::is_same_v<S, sparse::block_sparse_matrix> ||
+    std::is_same_v<S, kernels::i8_packed_matrix>;
 template <class S>
 struct is_storage_variant : std::false_type {};
 template <class... T>
@@ -60,6 +64,7 @@ constexpr storage_kind kind_of() noexcept {
     if constexpr (std::is_same_v<S, kernels::packed_matrix>) return storage_kind::dense_f32;
     else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) return storage_kind::q8;
     else if constexpr (std::is_same_v<S, sparse::bitmask_matrix>) return storage_kind::bitmask;
+    else if constexpr (std::is_same_v<S, kernels::i8_packed_matrix>) return storage_kind::int8;
     else return storage_kind::block_sparse;
 }
 }  // namespace detail
@@ -71,7 +76,7 @@ template <class Storage = any_storage>
 class basic_linear {
     static_assert(detail::is_storage_v<Storage>,
                   "nn::basic_linear<Storage>: Storage must be kernels::packed_matrix, kernels::q8_packed_matrix, "
-                  "sparse::bitmask_matrix, sparse::block_sparse_matrix, or a std::variant of them");
+                  "kernels::i8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix, or a std::variant of them");
     template <class S>
     static constexpr bool holds = std::is_constructible_v<Storage, S>;
 
@@ -92,6 +97,10 @@ public:
     static basic_linear quantized(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
                                   const numeric::number_format& f, const numeric::quantize_options& opt = {}) {
         return from_storage(kernels::q8_packed_matrix::quantize(weight, out_features, in_features, in_features, f, opt), bias);
+    }
+    /// Per-output-channel symmetric int8 (kernels::quantize_rows_i8), run with integer products (kernels::gemm_i8).
+    static basic_linear int8(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias) {
+        return from_storage(kernels::i8_packed_matrix::quantize(weight, out_features, in_features, in_features), bias);
     }
     /// EdgeBERT bit-mask storage of the nonzero weights (fp32 values), vectors of `lanes` elements.
     static basic_linear bitmask(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
@@ -123,7 +132,8 @@ public:
         basic_linear l;
         detail::with_storage(w, [&](const auto& s) {
             using T = std::decay_t<decltype(s)>;
-            if constexpr (std::is_same_v<T, kernels::packed_matrix> || std::is_same_v<T, kernels::q8_packed_matrix>) {
+            if constexpr (std::is_same_v<T, kernels::packed_matrix> || std::is_same_v<T, kernels::q8_packed_matrix> ||
+                          std::is_same_v<T, kernels::i8_packed_matrix>) {
                 l.in_ = s.k();
                 l.out_ = s.n();
             } else {
@@ -150,7 +160,7 @@ public:
         return detail::with_storage(weight_, [](const auto& s) -> std::size_t {
             using T = std::decay_t<decltype(s)>;
             if constexpr (std::is_same_v<T, kernels::packed_matrix>) return 32;
-            else if constexpr (std::is_same_v<T, kernels::q8_packed_matrix>) return 8;
+            else if constexpr (std::is_same_v<T, kernels::q8_packed_matrix> || std::is_same_v<T, kernels::i8_packed_matrix>) return 8;
             else return s.quantized() ? 8 : 32;
         });
     }
@@ -184,6 +194,7 @@ public:
             using S = std::decay_t<decltype(s)>;
             if constexpr (std::is_same_v<S, kernels::packed_matrix>) kernels::gemm(x, rows, ldx, s, y, ldy, ep, threads);
             else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) kernels::gemm_q8(x, rows, ldx, s, y, ldy, ep, threads);
+            else if constexpr (std::is_same_v<S, kernels::i8_packed_matrix>) kernels::gemm_i8(x, rows, ldx, s, y, ldy, ep, threads);
             else kernels::sparse_gemm(x, rows, ldx, s, y, ldy, ep, threads);
         });
     }
@@ -202,6 +213,12 @@ private:
         std::size_t nz = 0;
         for (std::size_t kk = 0; kk < p.k(); ++kk)
             for (std::size_t j = 0; j < p.n(); ++j) nz += p.at(kk, j) != 0.f;
+        return nz;
+    }
+    static std::size_t count_nonzeros(const kernels::i8_packed_matrix& p) {
+        std::size_t nz = 0;
+        for (std::size_t kk = 0; kk < p.k(); ++kk)
+            for (std::size_t j = 0; j < p.n(); ++j) nz += p.code(kk, j) != 0 && p.scale(j) != 0.f;
         return nz;
     }
     static std::size_t count_nonzeros(const sparse::bitmask_matrix& b) {

@@ -28,7 +28,7 @@ enum class product {
 };
 
 /// How a weight is held in memory (nn::linear's storages).
-enum class storage { dense_f32, codes_8bit, bitmask, block_sparse };
+enum class storage { dense_f32, codes_8bit, bitmask, block_sparse, int8 };
 
 /// Whose weight it is: the shared backbone (adapter-ALBERT puts it in ReRAM) or one task's own parts (SRAM).
 enum class weight_home { backbone, task };
@@ -56,6 +56,7 @@ inline const char* to_string(storage s) noexcept {
         case storage::codes_8bit: return "codes_8bit";
         case storage::bitmask: return "bitmask";
         case storage::block_sparse: return "block_sparse";
+        case storage::int8: return "int8";
     }
     return "?";
 }

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// C = epilogue(A · Wᵀ) in integers: W quantized per output channel to symmetric int8 at load, A quantized per
+// row at run time, int32 sums, one float scale per output. The convention of ONNX Runtime's dynamic
+// quantization and TFLite (weights w ≈ sw[n]·qw, qw in [-127, 127]), with the activation's scale per row
+// rather than per tensor (an outlier token does not coarsen the others).
+//
+//   weights (once, at load)   sw[n] = max_k |W[n][k]| / 127, qw = round-to-even(W / sw) (an all-zero row: sw 0)
+//   activations (every call)  sa[i] = max_k |A[i][k]| / 127, qa = clamp(round-to-even(A · (127 / max)), ±127)
+//   product                   C[i][n] = epilogue(float(sum_k qa·qw) · (sa[i] · sw[n]))
+// The integer sum is exact, so the fast paths equal the scalar reference (reference::gemm_i8) bit for bit
+// before the epilogue, whatever the instruction set or thread count.
+//
+// The packed layout and the micro-kernels (AVX-512 VNNI, AVX-VNNI, AVX2, portable; chosen at compile time) are
+// in detail/gemm_i8_microkernel.hpp. The activations are quantized once per product into a thread-local
+// buffer, before the threads start; the Q, K and V projections are one product (nn::linear stacks them), so
+// they share it. Threads split the tiles like kernels::gemm (detail::for_each_tile_block).
+//
+// A format whose values are not int8 times a per-row scale (AdaptivFloat, FP8: up to 12 significant bits) is
+// requantized from its decoded values: an approximation, stated where it is used (model/weight_storage.hpp).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../core/aligned_buffer.hpp"
+#include "../core/error.hpp"
+#include "activation.hpp"
+#include "detail/gemm_i8_microkernel.hpp"
+#include "gemm.hpp"
+
+namespace edgebert::kernels {
+
+/// Longest k whose int32 sums cannot overflow: |u8 · s8| <= 255 · 127 per product (the VNNI paths' unsigned
+/// activations), plus the 128·colsum correction of the same size.
+inline constexpr std::size_t gemm_i8_max_k = std::size_t(std::numeric_limits<std::int32_t>::max()) / (2 * 255 * 127);
+
+/// Per-row symmetric int8 quantization of W [n x k] (row stride ld): q [n x k] (row stride k), scales [n].
+/// The rule of every int8 weight here (i8_packed_matrix::quantize); an all-zero row gets scale 0, codes 0.
+inline void quantize_rows_i8(const float* w, std::size_t n, std::size_t k, std::size_t ld, std::int8_t* q, float* scales) {
+    for (std::size_t j = 0; j < n; ++j) {
+        const float* row = w + j * ld;
+        float m = 0.f;
+        for (std::size_t t = 0; t < k; ++t) {
+            if (!std::isfinite(row[t]))
+                throw config_error("quantize_rows_i8: weight row " + std::to_string(j) + " holds a non-finite value at column " +
+                                   std::to_string(t));
+            m = std::max(m, std::fabs(row[t]));
+        }
+        scales[j] = m / 127.f;
+        const float inv = m > 0.f ? 127.f / m : 0.f;
+        for (std::size_t t = 0; t < k; ++t) q[j * k + t] = std::int8_t(detail::i8_quantize_value(row[t], inv));
+    }
+}
+
+/// W [n_out x k_in] as per-output-channel symmetric int8 in the micro-kernels' layout, with its scales and the
+/// column sums the unsigned-activation paths subtract.
+class i8_packed_matrix {
+public:
+    static constexpr std::size_t panel_width = detail::i8_panel_width;
+
+    i8_packed_matrix() = default;
+
+    /// Quantize a PyTorch Linear weight [n_out x k_in] (row stride ld) per output row (quantize_rows_i8).
+    /// shape_error for ld < k_in or k_in > gemm_i8_max_k; config_error for a non-finite weight.
+    static i8_packed_matrix quantize(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld) {
+        check_shape("quantize", n_out, k_in, ld);
+        std::vector<std::int8_t> q(n_out * k_in);
+        std::vector<float> s(n_out);
+        quantize_rows_i8(w, n_out, k_in, ld, q.data(), s.data());
+        return from_int8(q.data(), n_out, k_in, k_in, s.data());
+    }
+
+    /// From int8 codes [n_out x k_in] (row stride ld) and one scale per row: W[n][k] = q[n][k] · scales[n].
+    /// format_error for a code of -128 (symmetric int8 is [-127, 127]; the AVX2 path negates weights) or a
+    /// negative or non-finite scale; shape_error as quantize().
+    static i8_packed_matrix from_int8(const std::int8_t* q, std::size_t n_out, std::size_t k_in, std::size_t ld, const float* scales) {
+        check_shape("from_int8", n_out, k_in, ld);
+        constexpr std::size_t NR = panel_width, G = detail::i8_k_group;
+        i8_packed_matrix p;
+        p.n_ = n_out;
+        p.k_ = k_in;
+        p.kp_ = (k_in + G - 1) / G * G;
+        const std::size_t np = p.panels();
+        p.data_.resize(np * NR * p.kp_);  // zero: padding columns and k past k_in
+        p.scales_.assign(np * NR, 0.f);
+        p.colsum_.assign(np * NR, 0);
+        for (std::size_t j = 0; j < n_out; ++j) {
+            if (!(scales[j] >= 0.f) || !std::isfinite(scales[j]))
+                throw format_error("i8_packed_matrix: row " + std::to_string(j) + " has scale " + std::to_string(scales[j]));
+            p.scales_[j] = scales[j];
+            std::int8_t* panel = p.data_.data() + (j / NR) * p.panel_bytes();
+            std::int32_t sum = 0;
+            for (std::size_t t = 0; t < k_in; ++t) {
+                const std::int8_t v = q[j * ld + t];
+                if (v == -128)
+                    throw format_error("i8_packed_matrix: row " + std::to_string(j) + " column " + std::to_string(t) +
+                                       " holds -128 (symmetric int8 is [-127, 127])");
+                panel[(t / G) * NR * G + (j % NR) * G + t % G] = v;
+                sum += v;
+            }
+            p.colsum_[j] = sum;
+        }
+        return p;
+    }
+
+    std::size_t k() const noexcept { return k_; }
+    std::size_t n() const noexcept { return n_; }
+    std::size_t panels() const noexcept { return (n_ + panel_width - 1) / panel_width; }
+    bool empty() const noexcept { return n_ == 0 || k_ == 0; }
+    /// Bytes of one panel (k padded to 4, times 16 columns).
+    std::size_t panel_bytes() const noexcept { return kp_ * panel_width; }
+    const std::int8_t* panel(std::size_t p) const noexcept { return data_.data() + p * panel_bytes(); }
+    /// The int8 code of W[nn][kk] (element (kk, nn) of B = Wᵀ).
+    std::int8_t code(std::size_t kk, std::size_t nn) const {
+        if (kk >= k_ || nn >= n_) throw shape_error("i8_packed_matrix::code: index out of range");
+        constexpr std::size_t NR = panel_width, G = detail::i8_k_group;
+        return data_[(nn / NR) * panel_bytes() + (kk / G) * NR * G + (nn % NR) * G + kk % G];
+    }
+    float scale(std::size_t nn) const {
+        if (nn >= n_) throw shape_error("i8_packed_matrix::scale: index out of range");
+        return scales_[nn];
+    }
+    /// W[nn][kk] as the product sees it: code · scale.
+    float at(std::size_t kk, std::size_t nn) const { return float(code(kk, nn)) * scale(nn); }
+    /// Held in memory: the packed codes (padding included) + scales and column sums.
+    std::size_t bytes() const noexcept { return data_.size() + scales_.size() * (sizeof(float) + sizeof(std::int32_t)); }
+
+    const float* scales() const noexcept { return scales_.data(); }      ///< [panels · 16], 0 past n
+    const std::int32_t* colsums() const noexcept { return colsum_.data(); }  ///< [panels · 16], sum_k q[n][k]
+
+private:
+    static void check_shape(const char* who, std::size_t n_out, std::size_t k_in, std::size_t ld) {
+        if (n_out && k_in && ld < k_in)
+            throw shape_error(std::string("i8_packed_matrix::") + who + ": row stride " + std::to_string(ld) + " < in_features " +
+                              std::to_string(k_in));
+        if (k_in > gemm_i8_max_k)
+            throw shape_error(std::string("i8_packed_matrix::") + who + ": in_features " + std::to_string(k_in) + " > " +
+                              std::to_string(gemm_i8_max_k) + " (int32 sums could overflow)");
+    }
+
+    std::size_t k_ = 0, kp_ = 0, n_ = 0;
+    aligned_buffer<std::int8_t> data_;
+    std::vector<float> scales_;
+    std::vector<std::int32_t> colsum_;
+};
+
+namespace detail {
+inline namespace EDGEBERT_I8_ISA_NAMESPACE {
+
+/// A quantized per row: rows padded to a multiple of MR (zero rows), k to a multiple of 4; scales per row.
+struct i8_activations {
+    const std::uint8_t* data = nullptr;
+    std::size_t ld = 0;  ///< bytes per row
+    const float* scales = nullptr;
+};
+
+/// Quantize A [m x k] (row stride lda) into this thread's scratch, in the micro-kernel's form.
+inline i8_activations quantize_activations(const float* a, std::size_t m, std::size_t lda, std::size_t k) {
+    constexpr std::size_t MR = i8_mr, G = i8_k_group;
+    thread_local aligned_buffer<std::uint8_t> bytes;
+    thread_local std::vector<float> scales;
+    static_assert(64 % G == 0, "rows padded to 64 bytes hold whole k groups");
+    const std::size_t ld = (k + 63) / 64 * 64;  // rows 64-byte aligned
+    const std::size_t rows = (m + MR - 1) / MR * MR;
+    bytes.reserve_scratch(rows * ld);
+    scales.resize(rows);
+    const std::uint8_t pad = i8_unsigned_activations ? 128 : 0;  // the value of 0: adds nothing beyond the colsum term
+    for (std::size_t i = 0; i < rows; ++i) {
+        std::uint8_t* out = bytes.data() + i * ld;
+        if (i >= m) {
+            std::memset(out, pad, ld);
+            scales[i] = 0.f;
+            continue;
+        }
+        const float mx = i8_max_abs(a + i * lda, k);
+        scales[i] = mx / 127.f;
+        i8_quantize_row(a + i * lda, k, mx > 0.f ? 127.f / mx : 0.f, i8_unsigned_activations, out);
+        std::memset(out + k, pad, ld - k);
+    }
+    return {bytes.data(), ld, scales.data()};
+}
+
+/// Tiles of C in column blocks [q_begin, q_end) (i8_nv panels each) x row micro-panels [i_begin, i_end).
+inline void compute_i8_tiles(const i8_activations& a, std::size_t m, const i8_packed_matrix& b, std::size_t q_begin,
+                             std::size_t q_end, std::size_t i_begin, std::size_t i_end, float* c, std::size_t ldc,
+                             const epilogue& ep) noexcept {
+    constexpr std::size_t MR = i8_mr, NV = i8_nv, P = i8_panel_width;
+    const std::size_t n = b.n(), np = b.panels(), kg = (b.k() + i8_k_group - 1) / i8_k_group;
+    alignas(64) std::int32_t tile[MR * NV * P];
+    for (std::size_t q = q_begin; q < q_end; ++q) {
+        const std::size_t p0 = q * NV, nv = std::min(NV, np - p0), n0 = p0 * P, w = std::min(nv * P, n - n0);
+        const std::size_t nr = nv * P;
+        const float* sw = b.scales() + n0;
+        const std::int32_t* cs = b.colsums() + n0;
+        for (std::size_t ip = i_begin; ip < i_end; ++ip) {
+            const std::size_t m0 = ip * MR, h = std::min(MR, m - m0);
+            const std::uint8_t* ap = a.data + m0 * a.ld;
+            switch (nv) {  // the last block may hold fewer panels
+                case NV: i8_micro_kernel<NV>(kg, ap, a.ld, b.panel(p0), b.panel_bytes(), tile); break;
+                default:
+                    if constexpr (NV > 1) {
+                        if (nv == 1) i8_micro_kernel<1>(kg, ap, a.ld, b.panel(p0), b.panel_bytes(), tile);
+                        else if constexpr (NV > 2) i8_micro_kernel<2>(kg, ap, a.ld, b.panel(p0), b.panel_bytes(), tile);
+                    }
+            }
+            for (std::size_t r = 0; r < h; ++r) {
+                const float sa = a.scales[m0 + r];
+                float* row = c + (m0 + r) * ldc + n0;
+                const std::int32_t* t = tile + r * nr;
+                for (std::size_t j = 0; j < w; ++j) {
+                    const std::int32_t acc = i8_unsigned_activations ? t[j] - 128 * cs[j] : t[j];
+                    row[j] = float(acc) * (sa * sw[j]);
+                }
+            }
+            apply_epilogue(c + m0 * ldc + n0, ldc, h, w, m0, n0, ep);
+        }
+    }
+}
+
+}  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
+}  // namespace detail
+
+inline namespace EDGEBERT_I8_ISA_NAMESPACE {
+
+/// Name of the integer path compiled in: "avx512-vnni", "avx-vnni", "avx2" or "portable".
+inline const char* gemm_i8_isa() noexcept { return detail::i8_isa_name; }
+
+/// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · Wᵀ) with W int8 (b.k() == k), the contract
+/// of kernels::gemm: threads >= 1; m == 0 or n == 0: nothing is touched; k == 0: C = epilogue(0); columns of C
+/// past n are never touched; shape_error if lda < k, ldc < n, or a residual is given with ld_residual < n.
+/// The result does not depend on the thread count.
+inline void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_packed_matrix& b, float* c, std::size_t ldc,
+                    const epilogue& ep = {}, int threads = 1) {
+    const std::size_t k = b.k(), n = b.n();
+    detail::check_gemm_args("gemm_i8", k, lda, n, ldc, ep);
+    if (m == 0 || n == 0) return;
+    const detail::i8_activations qa = detail::quantize_activations(a, m, lda, k);
+    const std::size_t blocks = (b.panels() + detail::i8_nv - 1) / detail::i8_nv, mpanels = (m + detail::i8_mr - 1) / detail::i8_mr;
+    detail::for_each_tile_block(threads, blocks, mpanels, [&](std::size_t q0, std::size_t q1, std::size_t i0, std::size_t i1) {
+        detail::compute_i8_tiles(qa, m, b, q0, q1, i0, i1, c, ldc, ep);
+    });
+}
+
+}  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
+
+namespace reference {
+
+/// Scalar: C = epilogue(float(sum_k qa·qw) · (sa · sw)) with W given as int8 codes [n x k] (row stride ldw) and
+/// one scale per row, A quantized per row by the same rule as the fast path, 64-bit sums.
+inline void gemm_i8(const float* a, std::size_t m, std::size_t k, std::size_t lda, const std::int8_t* w, std::size_t n,
+                    std::size_t ldw, const float* w_scales, float* c, std::size_t ldc, const epilogue& ep = {}) {
+    std::vector<int> qa(k);
+    for (std::size_t i = 0; i < m; ++i) {
+        float mx = 0.f;
+        for (std::size_t t = 0; t < k; ++t) mx = std::max(mx, std::fabs(a[i * lda + t]));
+        const float sa = mx / 127.f, inv = mx > 0.f ? 127.f / mx : 0.f;
+        for (std::size_t t = 0; t < k; ++t) qa[t] = detail::i8_quantize_value(a[i * lda + t], inv);
+        for (std::size_t j = 0; j < n; ++j) {
+            long long s = 0;
+            for (std::size_t t = 0; t < k; ++t) s += (long long)qa[t] * w[j * ldw + t];
+            // volatile: the fast path rounds the product before adding the bias; no fused multiply-add here
+            volatile float product = float(std::int32_t(s)) * (sa * w_scales[j]);
+            float v = product + (ep.bias ? ep.bias[j] : 0.f);
+            v = activate_reference(ep.act, v);
+            if (ep.residual) v += ep.residual[i * ep.ld_residual + j];
+            c[i * ldc + j] = v;
+        }
+    }
+}
+
+}  // namespace reference
+
+}  // namespace edgebert::kernels

@@ -1,0 +1,261 @@
+// kernels/gemm_i8.hpp: the integer GEMM against its scalar reference (bit for bit before the epilogue) on odd
+// shapes, thread counts and edge values; the weight quantizer; the packed layout; validation. The same file is
+// compiled for each instruction-set path (tests/CMakeLists.txt: test_gemm_i8_<isa>), so every path is checked
+// on this machine as far as it can run them.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <edgebert/kernels/gemm_i8.hpp>
+
+#include "support/test_random.hpp"
+
+using namespace edgebert;
+using namespace edgebert::kernels;
+
+namespace {
+
+// The variants built for other targets (tests/CMakeLists.txt) say which path they must have compiled, and skip
+// (exit 77) on a CPU without its instructions.
+#ifdef EDGEBERT_TEST_EXPECT_I8_ISA
+const bool cpu_runs_this_target = [] {
+    __builtin_cpu_init();
+    bool ok = __builtin_cpu_supports("avx2");
+#if defined(__AVXVNNI__)
+    ok = ok && __builtin_cpu_supports("avxvnni");
+#endif
+#if !defined(__AVX2__)
+    ok = true;
+#endif
+    if (!ok) {
+        std::fprintf(stderr, "this CPU cannot run the %s path: skipped\n", EDGEBERT_TEST_EXPECT_I8_ISA);
+        std::_Exit(77);
+    }
+    return ok;
+}();
+
+TEST_CASE("the variant compiled the integer path it was built for", "[gemm_i8]") {
+    const std::string want = EDGEBERT_TEST_EXPECT_I8_ISA;
+    REQUIRE(std::string(gemm_i8_isa()) == (want == "avxvnni" ? "avx-vnni" : want));
+}
+#endif
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+struct quantized_weight {
+    std::vector<std::int8_t> q;
+    std::vector<float> s;
+};
+quantized_weight quantize(const std::vector<float>& w, std::size_t n, std::size_t k) {
+    quantized_weight r{std::vector<std::int8_t>(n * k), std::vector<float>(n)};
+    quantize_rows_i8(w.data(), n, k, k, r.q.data(), r.s.data());
+    return r;
+}
+
+// gemm_i8 with 1, 2 and 3 threads == the scalar reference: bit for bit with an identity activation (bias and
+// residual are plain float additions in the same order), within float rounding of the activation otherwise;
+// C's padding columns untouched.
+void check_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
+              std::size_t n, activation act, bool with_bias_residual, unsigned seed) {
+    CAPTURE(m, k, n, int(act), with_bias_residual, gemm_i8_isa());
+    const std::size_t ldc = n + 3;
+    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
+    const auto qw = quantize(w, n, k);
+    const auto bias = test_util::normal_values(n, seed + 2, 1.f);
+    const auto res = test_util::normal_values(m * n + 1, seed + 3, 1.f);
+    epilogue ep;
+    ep.act = act;
+    if (with_bias_residual) ep.bias = bias.data(), ep.residual = res.data(), ep.ld_residual = n;
+    std::vector<float> want(m * ldc, 7.f);
+    reference::gemm_i8(a.data(), m, k, lda, qw.q.data(), n, k, qw.s.data(), want.data(), ldc, ep);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = n; j < ldc; ++j) want[i * ldc + j] = 7.f;
+    for (int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        std::vector<float> got(m * ldc, 7.f);
+        gemm_i8(a.data(), m, lda, packed, got.data(), ldc, ep, threads);
+        if (act == activation::identity) {
+            REQUIRE(same_bits(got, want));
+        } else {
+            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).epsilon(1e-5).margin(1e-6));
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("gemm_i8 equals its scalar reference on odd shapes and thread counts", "[gemm_i8]") {
+    unsigned seed = 11;
+    for (std::size_t m : {1, 3, 8, 9, 17, 40})
+        for (std::size_t k : {1, 3, 4, 5, 17, 64, 131})
+            for (std::size_t n : {1, 15, 16, 17, 47, 49, 100}) {
+                const std::size_t lda = k + 5;
+                const auto a = test_util::normal_values(m * lda, seed, 1.f);
+                const auto w = test_util::normal_values(n * k, seed + 1, 0.05f);
+                check_i8(a, m, k, lda, w, n, activation::identity, (m + k + n) % 2 == 0, seed);
+                ++seed;
+            }
+}
+
+TEST_CASE("gemm_i8 epilogue: bias, GELU and residual as kernels::epilogue", "[gemm_i8]") {
+    for (activation act : {activation::gelu_tanh, activation::relu, activation::identity}) {
+        const std::size_t m = 13, k = 70, n = 50;
+        const auto a = test_util::normal_values(m * k, 5, 2.f);
+        const auto w = test_util::normal_values(n * k, 6, 0.1f);
+        check_i8(a, m, k, k, w, n, act, true, 7);
+    }
+}
+
+TEST_CASE("gemm_i8 edge values: zero rows, all-equal rows, extremes, zero weight rows", "[gemm_i8]") {
+    const std::size_t m = 11, k = 37, n = 33;
+    auto a = test_util::normal_values(m * k, 21, 1.f);
+    auto w = test_util::normal_values(n * k, 22, 0.1f);
+    for (std::size_t t = 0; t < k; ++t) {
+        a[0 * k + t] = 0.f;                             // zero row: scale 0
+        a[1 * k + t] = 3.25f;                           // all equal: every code 127
+        a[2 * k + t] = t % 2 ? -1e30f : 1e30f;          // huge
+        a[3 * k + t] = t % 3 ? 1e-30f : -2e-30f;        // tiny (subnormal-free but far below 1)
+        a[4 * k + t] = t == 5 ? 1.f : 0.f;              // one nonzero
+        a[5 * k + t] = float(int(t) - 18) * 0.5f;       // exact ties at the rounding boundary
+        w[0 * k + t] = 0.f;                             // zero weight row: scale 0
+        w[1 * k + t] = -0.75f;                          // all equal
+    }
+    for (bool br : {false, true}) check_i8(a, m, k, k, w, n, activation::identity, br, 23);
+
+    // The zero row of A and the zero row of W give exactly the bias.
+    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
+    const auto bias = test_util::normal_values(n, 24, 1.f);
+    epilogue ep;
+    ep.bias = bias.data();
+    std::vector<float> c(m * n);
+    gemm_i8(a.data(), m, k, packed, c.data(), n, ep, 2);
+    for (std::size_t j = 0; j < n; ++j) REQUIRE(c[j] == bias[j]);
+    for (std::size_t i = 0; i < m; ++i) REQUIRE(c[i * n + 0] == bias[0]);
+    // All-equal rows: 127 · (-127) · k, scaled by (3.25 / 127) · (0.75 / 127).
+    REQUIRE(c[1 * n + 1] == float(std::int32_t(-127 * 127 * std::int32_t(k))) * ((3.25f / 127.f) * (0.75f / 127.f)) + bias[1]);
+}
+
+TEST_CASE("gemm_i8: the longest k allowed does not overflow int32", "[gemm_i8]") {
+    // Every product at its largest magnitude: +-127 · 127 on every k; on the VNNI paths the unsigned activation
+    // is 255 and the correction 128·colsum is as large again.
+    const std::size_t m = 9, k = gemm_i8_max_k, n = 18;
+    std::vector<float> a(m * k), w(n * k);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = (i / k) % 2 ? -1.f : 1.f;
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = (i / k) % 3 ? 2.f : -2.f;
+    check_i8(a, m, k, k, w, n, activation::identity, false, 31);
+    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
+    std::vector<float> c(m * n);
+    gemm_i8(a.data(), m, k, packed, c.data(), n, {}, 1);
+    const float expect = float(std::int32_t(127 * 127 * std::int32_t(k))) * ((1.f / 127.f) * (2.f / 127.f));
+    REQUIRE(c[0 * n + 1] == expect);   // + · +
+    REQUIRE(c[1 * n + 1] == -expect);  // - · +
+    REQUIRE(c[1 * n + 0] == expect);   // - · -
+}
+
+TEST_CASE("gemm_i8 is close to the fp32 product", "[gemm_i8]") {
+    const std::size_t m = 64, k = 768, n = 96;
+    const auto a = test_util::normal_values(m * k, 41, 1.f);
+    const auto w = test_util::normal_values(n * k, 42, 0.03f);
+    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
+    std::vector<float> c(m * n), ref(m * n);
+    gemm_i8(a.data(), m, k, packed, c.data(), n, {}, 2);
+    reference::gemm(a.data(), m, k, k, w.data(), n, k, ref.data(), n);
+    double dot = 0, n1 = 0, n2 = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) dot += double(c[i]) * ref[i], n1 += double(c[i]) * c[i], n2 += double(ref[i]) * ref[i];
+    const double cosine = dot / std::sqrt(n1 * n2);
+    CAPTURE(cosine);
+    REQUIRE(cosine > 0.9995);  // 8-bit both sides on Gaussian data: about 0.9998
+    REQUIRE(cosine < 1.0);     // and it is quantized: not the fp32 product itself
+}
+
+TEST_CASE("gemm_i8: m == 0, n == 0, k == 0 and the contract's errors", "[gemm_i8]") {
+    const std::vector<float> w(5 * 3, 0.5f), bias = {1.f, 2.f, 3.f, 4.f, 5.f};
+    const auto b = i8_packed_matrix::quantize(w.data(), 5, 3, 3);
+    std::vector<float> c(4 * 5, 9.f);
+    const std::vector<float> a(4 * 3, 1.f);
+    gemm_i8(a.data(), 0, 3, b, c.data(), 5);
+    REQUIRE(c[0] == 9.f);
+    const auto empty_k = i8_packed_matrix::quantize(nullptr, 5, 0, 0);
+    epilogue ep;
+    ep.bias = bias.data();
+    gemm_i8(a.data(), 4, 0, empty_k, c.data(), 5, ep, 2);
+    for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t j = 0; j < 5; ++j) REQUIRE(c[i * 5 + j] == bias[j]);
+    REQUIRE_THROWS_AS(gemm_i8(a.data(), 4, 2, b, c.data(), 5), shape_error);  // lda < k
+    REQUIRE_THROWS_AS(gemm_i8(a.data(), 4, 3, b, c.data(), 4), shape_error);  // ldc < n
+    epilogue bad;
+    bad.residual = c.data();
+    bad.ld_residual = 2;
+    REQUIRE_THROWS_AS(gemm_i8(a.data(), 4, 3, b, c.data(), 5, bad), shape_error);
+}
+
+TEST_CASE("i8_packed_matrix: quantizer rule, layout, validation", "[gemm_i8]") {
+    // Per-row scale max|w| / 127, round to nearest even: 63.5 -> 64, 31.75 -> 32, 0.5 -> 0.
+    const std::vector<float> w = {1.f, -0.5f, 0.25f, 0.f, 0.5f / 127.f, 1.5f / 127.f};
+    std::vector<std::int8_t> q(6);
+    float s = 0;
+    quantize_rows_i8(w.data(), 1, 6, 6, q.data(), &s);
+    REQUIRE(s == 1.f / 127.f);
+    REQUIRE(q == std::vector<std::int8_t>{127, -64, 32, 0, 0, 2});
+
+    // Layout: code(k, n) and at(k, n) give back what went in, on a shape with partial panels and k groups.
+    const std::size_t n = 37, k = 23;
+    std::vector<std::int8_t> codes(n * (k + 1));
+    std::vector<float> scales(n);
+    for (std::size_t j = 0; j < n; ++j) {
+        scales[j] = 0.01f * float(j + 1);
+        for (std::size_t t = 0; t < k; ++t) codes[j * (k + 1) + t] = std::int8_t(int((j * 31 + t * 7) % 255) - 127);
+    }
+    const auto p = i8_packed_matrix::from_int8(codes.data(), n, k, k + 1, scales.data());
+    REQUIRE(p.panels() == 3);
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t t = 0; t < k; ++t) {
+            REQUIRE(p.code(t, j) == codes[j * (k + 1) + t]);
+            REQUIRE(p.at(t, j) == float(codes[j * (k + 1) + t]) * scales[j]);
+        }
+    REQUIRE_THROWS_AS(p.code(k, 0), shape_error);
+    REQUIRE_THROWS_AS(p.scale(n), shape_error);
+
+    codes[5] = -128;
+    REQUIRE_THROWS_AS(i8_packed_matrix::from_int8(codes.data(), n, k, k + 1, scales.data()), format_error);
+    codes[5] = 0;
+    scales[3] = -1.f;
+    REQUIRE_THROWS_AS(i8_packed_matrix::from_int8(codes.data(), n, k, k + 1, scales.data()), format_error);
+    REQUIRE_THROWS_AS(i8_packed_matrix::quantize(w.data(), 2, 4, 3), shape_error);                   // ld < k
+    REQUIRE_THROWS_AS(i8_packed_matrix::quantize(nullptr, 0, gemm_i8_max_k + 1, 0), shape_error);    // overflow
+    std::vector<float> nan_w = {1.f, std::numeric_limits<float>::quiet_NaN()};
+    REQUIRE_THROWS_AS(i8_packed_matrix::quantize(nan_w.data(), 1, 2, 2), config_error);
+}
+
+TEST_CASE("activation quantization: the SIMD row quantizer equals the scalar rule", "[gemm_i8]") {
+    std::vector<float> x = test_util::normal_values(203, 51, 3.f);
+    for (std::size_t i = 0; i < 40; ++i) x[i] = float(int(i) - 20) + 0.5f;  // ties with inv = 1
+    x[41] = std::numeric_limits<float>::quiet_NaN();
+    x[42] = 1e9f;
+    x[43] = -1e9f;
+    for (float inv : {1.f, 0.37f, 127.f / 9.f})
+        for (bool u : {false, true}) {
+            CAPTURE(inv, u);
+            std::vector<std::uint8_t> got(x.size());
+            detail::i8_quantize_row(x.data(), x.size(), inv, u, got.data());
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                CAPTURE(i, x[i]);
+                REQUIRE(int(got[i]) == ((detail::i8_quantize_value(x[i], inv) + (u ? 128 : 0)) & 0xFF));
+            }
+        }
+    REQUIRE(detail::i8_quantize_value(2.5f, 1.f) == 2);
+    REQUIRE(detail::i8_quantize_value(-3.5f, 1.f) == -4);
+    REQUIRE(detail::i8_quantize_value(1e9f, 1.f) == 127);
+    REQUIRE(detail::i8_quantize_value(-1e9f, 1.f) == -127);
+    std::vector<float> y = {-3.f, 1.f, 2.5f, -0.f, 7.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, -8.f, 0.f, 0.f, 0.f, 0.f, 0.f, -9.5f};
+    REQUIRE(detail::i8_max_abs(y.data(), y.size()) == 9.5f);
+    REQUIRE(detail::i8_max_abs(y.data(), 0) == 0.f);
+}

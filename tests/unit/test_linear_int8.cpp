@@ -1,0 +1,115 @@
+// nn::linear's int8 storage (kernels/gemm_i8.hpp) and the int8 load option (model/weight_storage.hpp): the
+// layer runs gemm_i8 on its packed weight; a model loaded with weight_storage::int8 holds every matrix as int8,
+// from an fp32 checkpoint or a compressed file, and stays close to its fp32 outputs.
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <edgebert/model/albert_model.hpp>
+
+#include "support/albert_test_util.hpp"
+#include "support/compressed_test_util.hpp"
+#include "support/temp_path.hpp"
+#include "support/test_random.hpp"
+
+using namespace edgebert;
+using kind = nn::linear::storage_kind;
+
+namespace {
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+    double d = 0, na = 0, nb = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
+    return d / std::sqrt(na * nb);
+}
+
+std::size_t count_kind(const model::albert_model& m, kind k) {
+    std::size_t c = 0;
+    m.for_each_linear([&](const std::string&, const nn::linear& l) { c += l.kind() == k; });
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("linear::int8 runs gemm_i8 on its weight, with bias, activation and residual", "[linear][int8]") {
+    const std::size_t out = 37, in = 45, rows = 11;
+    const auto w = test_util::normal_values(out * in, 3, 0.1f);
+    const auto b = test_util::normal_values(out, 4, 0.5f);
+    const auto x = test_util::normal_values(rows * in, 5, 1.f);
+    const auto res = test_util::normal_values(rows * out, 6, 1.f);
+    const nn::linear l = nn::linear::int8(w.data(), out, in, b.data());
+    REQUIRE(l.kind() == kind::int8);
+    REQUIRE(l.in_features() == in);
+    REQUIRE(l.out_features() == out);
+    const auto packed = kernels::i8_packed_matrix::quantize(w.data(), out, in, in);
+    std::size_t nz = 0;
+    for (std::size_t t = 0; t < in; ++t)
+        for (std::size_t j = 0; j < out; ++j) nz += packed.code(t, j) != 0;
+    REQUIRE(l.nonzeros() == nz);  // weights that round to code 0 are not touched by a zero-skipping accelerator
+    REQUIRE(nz > out * in * 9 / 10);
+    REQUIRE(l.bytes() == packed.bytes() + out * sizeof(float));
+
+    std::vector<float> got(rows * out), want(rows * out);
+    l.forward(x.data(), rows, in, got.data(), out, 2, kernels::activation::gelu_tanh, res.data(), out);
+    kernels::epilogue ep{b.data(), kernels::activation::gelu_tanh, res.data(), out};
+    kernels::gemm_i8(x.data(), rows, in, packed, want.data(), out, ep, 1);
+    REQUIRE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+
+    // close to the fp32 layer
+    const nn::linear f(w.data(), out, in, b.data());
+    std::vector<float> ref(rows * out);
+    f.forward(x.data(), rows, in, ref.data(), out, 1, kernels::activation::gelu_tanh, res.data(), out);
+    REQUIRE(cosine(got, ref) > 0.9999);
+}
+
+TEST_CASE("weight_storage::int8: every matrix of an fp32 model is int8 and the logits stay close", "[weight_storage][int8]") {
+    REQUIRE(model::parse_weight_storage("int8") == model::weight_storage::int8);
+    REQUIRE(std::string(model::to_string(model::weight_storage::int8)) == "int8");
+    REQUIRE_THROWS_AS(model::parse_weight_storage("int4"), config_error);
+
+    const auto cfg = test_util::odd_config();
+    const auto src = model::albert_model::random_weights(cfg, 17);
+    model::load_options o;
+    o.weights = model::weight_storage::int8;
+    const auto q = model::albert_model::from_source(cfg, src, o);
+    const auto f = model::albert_model::from_source(cfg, src);
+    std::size_t total = 0;
+    q.for_each_linear([&](const std::string&, const nn::linear&) { ++total; });
+    REQUIRE(total > 0);
+    REQUIRE(count_kind(q, kind::int8) == total);
+    REQUIRE(count_kind(f, kind::int8) == 0);
+
+    const auto batch = test_util::padded_batch(cfg, 2, 9);
+    const auto yq = q.forward(batch), yf = f.forward(batch);
+    REQUIRE(yq.last_hidden_state != yf.last_hidden_state);  // it is quantized
+    REQUIRE(cosine(yq.last_hidden_state, yf.last_hidden_state) > 0.999);
+    for (std::size_t i = 0; i < yf.logits.size(); ++i) REQUIRE(yq.logits[i] == Approx(yf.logits[i]).margin(0.02));
+}
+
+TEST_CASE("weight_storage::int8 requantizes a compressed model's 8-bit matrices per channel", "[weight_storage][int8]") {
+    const auto cfg = test_util::odd_config();
+    const std::string path = test_util::temp_path("int8_af8.safetensors");
+    io::compress_options copt;
+    copt.format = "af8e3";
+    copt.encoder_sparsity = 0.5;
+    test_util::compress(path, cfg, model::albert_model::random_weights(cfg, 19), copt);
+    model::load_options o8, of;
+    o8.weights = model::weight_storage::int8;
+    of.weights = model::weight_storage::fp32;
+    const auto q = model::albert_model::load(path, o8);
+    const auto f = model::albert_model::load(path, of);
+    std::size_t total = 0;
+    q.for_each_linear([&](const std::string&, const nn::linear&) { ++total; });
+    REQUIRE(count_kind(q, kind::int8) == total);
+    const auto batch = test_util::padded_batch(cfg, 2, 7);
+    const auto yq = q.forward(batch), yf = f.forward(batch);
+    REQUIRE(cosine(yq.last_hidden_state, yf.last_hidden_state) > 0.999);
+    // pruned weights stay exact zeros: the int8 layers touch as many nonzeros as the sparse ones
+    std::size_t nz_q = 0, nz_f = 0;
+    q.for_each_linear([&](const std::string&, const nn::linear& l) { nz_q += l.nonzeros(); });
+    f.for_each_linear([&](const std::string&, const nn::linear& l) { nz_f += l.nonzeros(); });
+    REQUIRE(nz_q <= nz_f);
+    REQUIRE(nz_q > nz_f / 2);
+}
