@@ -260,7 +260,7 @@ inline void gemm_i8(const float* a, std::size_t m, std::size_t k, std::size_t ld
         float mx = 0.f;
         for (std::size_t t = 0; t < k; ++t) mx = std::max(mx, std::fabs(a[i * lda + t]));
         const float sa = mx / 127.f, inv = mx > 0.f ? 127.f / mx : 0.f;
-        for (std::size_t t = 0; t < k; ++t) qa[t] = detail::i8_quantize_value(a[i * lda + t], inv);
+        for (std::size_t t = 0; t < k; ++t) qa[t] = kernels::detail::i8_quantize_value(a[i * lda + t], inv);
         for (std::size_t j = 0; j < n; ++j) {
             long long s = 0;
             for (std::size_t t = 0; t < k; ++t) s += (long long)qa[t] * w[j * ldw + t];
