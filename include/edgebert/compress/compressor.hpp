@@ -19,6 +19,7 @@
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/version.hpp"
+#include "../io/compressed_model.hpp"
 #include "../io/safetensors.hpp"
 #include "../io/weight_source.hpp"
 #include "../names/tensor_names.hpp"

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../core/aligned_buffer.hpp"
@@ -89,7 +90,12 @@ public:
     /// (HuggingFace's hidden_states numbering); if it returns false the remaining layers are skipped.
     /// task: a task's adapters, LayerNorms, weights and span (nullptr: the plain backbone). observer: receives the
     /// typed events of trace/events.hpp (counts for the whole batch).
-    template <class OnLayer, class Observer = trace::null_observer>
+    template <class OnLayer>
+    void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer, const encoder_task* task = nullptr) const {
+        trace::null_observer none;
+        forward(in, hidden, threads, std::forward<OnLayer>(on_layer), task, none);
+    }
+    template <class OnLayer, class Observer>
     void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer, const encoder_task* task,
                  Observer& observer) const {
         const std::size_t M = in.tokens(), E = config_.embedding_size, H = config_.hidden_size,

@@ -191,6 +191,7 @@ public:
     }
 
     /// The piece of each id (input_error for an id out of range).
+    std::vector<std::string> decode_pieces(const token_ids& ids) const { return decode_pieces<token_id>(ids); }
     template <class Id>
     std::vector<std::string> decode_pieces(const std::vector<Id>& ids) const {
         std::vector<std::string> out;
@@ -201,6 +202,7 @@ public:
 
     /// HF's decode: pieces joined, U+2581 -> space, stripped (convert_tokens_to_string); with
     /// skip_special, HF's special tokens [CLS], [SEP], <unk>, <pad>, [MASK] are left out first.
+    std::string decode(const token_ids& ids, bool skip_special = true) const { return decode<token_id>(ids, skip_special); }
     template <class Id>
     std::string decode(const std::vector<Id>& ids, bool skip_special = true) const {
         std::string joined;
