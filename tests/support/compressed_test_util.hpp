@@ -15,7 +15,7 @@ namespace test_util {
 inline std::vector<std::vector<std::int64_t>> golden_ids() { return {{2, 5, 9, 3}, {2, 7, 7, 11, 13, 3}}; }
 
 /// Compress `src` into `path`, storing golden logits of golden_ids() computed on the decoded weights.
-inline edgebert::compress::compress_report compress(const std::string& path, const edgebert::model::albert_config& cfg,
+inline edgebert::compress::compress_report compress_model(const std::string& path, const edgebert::model::albert_config& cfg,
                                               const edgebert::io::weight_source& src, const edgebert::compress::compress_options& opt,
                                               bool golden = true) {
     using namespace edgebert;

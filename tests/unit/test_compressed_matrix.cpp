@@ -18,7 +18,7 @@ const std::string ffn = "albert.encoder.albert_layer_groups.0.albert_layers.0.ff
 std::string write(const char* name, compress::compress_options opt) {
     const auto cfg = test_util::odd_config();
     const std::string path = test_util::temp_path(name);
-    test_util::compress(path, cfg, model::albert_model::random_weights(cfg, 8), opt, false);
+    test_util::compress_model(path, cfg, model::albert_model::random_weights(cfg, 8), opt, false);
     return path;
 }
 }  // namespace

@@ -30,7 +30,7 @@ TEST_CASE("compressed models decode to exactly the pruned and quantized weights"
             opt.embedding_sparsity = sparsity > 0 ? 0.6 : 0.0;
             opt.per_row = sparsity > 0 && std::string(format) != "fp16" && std::string(format) != "bf16";
             const std::string path = test_util::temp_path(std::string("c_") + format + ".safetensors");
-            const auto report = compress(path, cfg, src, opt);
+            const auto report = compress_model(path, cfg, src, opt);
             CHECK(report.file_bytes < report.fp32_bytes);
             const auto c = io::compressed_model::open(path);
             CHECK(c.config().hidden_size == cfg.hidden_size);
@@ -66,7 +66,7 @@ TEST_CASE("the bit-mask storage is EdgeBERT's byte count: one bit per element pl
     compress::compress_options opt;
     opt.encoder_sparsity = 0.8;
     const std::string path = test_util::temp_path("mask.safetensors");
-    const auto report = compress(path, cfg, src, opt, false);
+    const auto report = compress_model(path, cfg, src, opt, false);
     for (const auto& t : report.tensors) {
         const std::size_t n = t.shape[0] * t.shape[1];
         if (t.storage == "bitmask") CHECK(t.bytes == (n + 7) / 8 + t.nonzeros);
@@ -84,7 +84,7 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
         opt.block_rows = R;
         opt.block_cols = C;
         const std::string path = test_util::temp_path("block.safetensors");
-        const auto report = compress(path, cfg, src, opt);
+        const auto report = compress_model(path, cfg, src, opt);
         const auto c = io::compressed_model::open(path);
         std::size_t block_tensors = 0;
         for (const auto& t : report.tensors) {
@@ -114,9 +114,9 @@ TEST_CASE("block-sparse storage: encoder pruned by blocks, each stored block's c
     }
     compress::compress_options bad;
     bad.block_rows = 4;  // and 0 columns
-    CHECK_THROWS_AS(compress(test_util::temp_path("x.safetensors"), cfg, src, bad), config_error);
+    CHECK_THROWS_AS(compress_model(test_util::temp_path("x.safetensors"), cfg, src, bad), config_error);
     bad.block_cols = 65;
-    CHECK_THROWS_WITH(compress(test_util::temp_path("x.safetensors"), cfg, src, bad), Catch::Contains("4x65"));
+    CHECK_THROWS_WITH(compress_model(test_util::temp_path("x.safetensors"), cfg, src, bad), Catch::Contains("4x65"));
 }
 
 TEST_CASE("corrupt compressed models are refused with the culprit named", "[compress]") {
@@ -126,7 +126,7 @@ TEST_CASE("corrupt compressed models are refused with the culprit named", "[comp
     opt.format = "af6e2";
     opt.encoder_sparsity = 0.5;
     const std::string good = test_util::temp_path("good.safetensors"), bad = test_util::temp_path("bad.safetensors");
-    compress(good, cfg, src, opt);
+    compress_model(good, cfg, src, opt);
     const std::string ffn = "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight";
     using meta_t = test_util::file_metadata;
     using data_t = test_util::file_data;

@@ -94,15 +94,19 @@ TEST_CASE("attention span: masked keys cut P.V energy; cycles only in a skipping
     CHECK_THROWS_AS(cycle_model{hw_params{}}.attention(bad), input_error);
 }
 
-TEST_CASE("weights come from SRAM or ReRAM by name", "[cycle_model]") {
+TEST_CASE("weights come from SRAM or ReRAM by their home", "[cycle_model]") {
     hw_params p;
     const cycle_model sram{p};
-    CHECK(sram.source_of("ffn") == weight_source::sram);
-    CHECK(sram.source_of("off_ramp.pooler") == weight_source::sram);
+    model::matmul_work ffn, ramp, adapter;
+    ffn.what = trace::product::ffn, ffn.home = trace::weight_home::backbone;
+    ramp.what = trace::product::off_ramp_pooler, ramp.home = trace::weight_home::task;
+    adapter.what = trace::product::adapter_down, adapter.home = trace::weight_home::task;
+    CHECK(sram.source_of(ffn) == weight_source::sram);
+    CHECK(sram.source_of(ramp) == weight_source::sram);
     p.backbone_in_reram = true;
     const cycle_model rr{p};
-    CHECK(rr.source_of("ffn") == weight_source::reram);
-    CHECK(rr.source_of("adapter.output.down") == weight_source::sram);
+    CHECK(rr.source_of(ffn) == weight_source::reram);
+    CHECK(rr.source_of(adapter) == weight_source::sram);
     const work_cost c = rr.layer(base_layer());
     CHECK(c.traffic.reram_read_bits == Approx(8.0 * (4 * 768 * 768 + 2 * 768 * 3072) + (4 * 768 * 768 + 2 * 768 * 3072)));
     CHECK(c.overlapped_ns > 0);

@@ -94,7 +94,7 @@ TEST_CASE("weight_storage::int8 requantizes a compressed model's 8-bit matrices 
     io::compress_options copt;
     copt.format = "af8e3";
     copt.encoder_sparsity = 0.5;
-    test_util::compress(path, cfg, model::albert_model::random_weights(cfg, 19), copt);
+    test_util::compress_model(path, cfg, model::albert_model::random_weights(cfg, 19), copt);
     model::load_options o8, of;
     o8.weights = model::weight_storage::int8;
     of.weights = model::weight_storage::fp32;

@@ -19,7 +19,7 @@ namespace {
 std::string write(const std::string& name, const compress::compress_options& opt, std::uint64_t seed = 11) {
     const auto cfg = test_util::odd_config();
     const std::string path = test_util::temp_path(name);
-    test_util::compress(path, cfg, model::albert_model::random_weights(cfg, seed), opt);
+    test_util::compress_model(path, cfg, model::albert_model::random_weights(cfg, seed), opt);
     return path;
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("Q, K and V with different exponent biases stack into one 8-bit produc
     const std::string path = test_util::temp_path("qkv.safetensors");
     compress::compress_options opt;
     opt.bitmask = false;
-    test_util::compress(path, cfg, scaled, opt);
+    test_util::compress_model(path, cfg, scaled, opt);
     const auto c = io::compressed_model::open(path);
     const std::string l = "albert.encoder.albert_layer_groups.0.albert_layers.0.attention.";
     REQUIRE(c.weights().compressed(l + "key.weight")->params[0] != c.weights().compressed(l + "query.weight")->params[0]);
