@@ -36,7 +36,7 @@
 
 namespace edgebert {
 
-namespace detail {
+namespace pool_detail {
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -172,19 +172,19 @@ private:
     std::condition_variable wake_, done_;
 };
 
-}  // namespace detail
+}  // namespace pool_detail
 
 /// f(j) for j in [0, jobs) on up to `threads` threads (this one among them), jobs handed out one at a time;
 /// returns when every job is done. threads <= 1, one job, or a call from inside a job: a plain loop here.
 /// f must not throw.
 template <class F>
 inline void parallel_for(int threads, std::size_t jobs, F&& f) {
-    if (threads <= 1 || jobs <= 1 || detail::inside_parallel_job()) {
+    if (threads <= 1 || jobs <= 1 || pool_detail::inside_parallel_job()) {
         for (std::size_t j = 0; j < jobs; ++j) f(j);
         return;
     }
     using Fn = std::remove_reference_t<F>;
-    detail::worker_team::of_this_thread().run(std::size_t(threads), jobs,
+    pool_detail::worker_team::of_this_thread().run(std::size_t(threads), jobs,
                                               [](void* ctx, std::size_t j) { (*static_cast<Fn*>(ctx))(j); },
                                               const_cast<void*>(static_cast<const void*>(std::addressof(f))));
 }
