@@ -11,12 +11,12 @@
 # Prints a Markdown table of the median over rounds of each engine's median latency and the ratios to
 # edgebert fp32 and to ORT int8 (below 1 = faster).
 #
-#   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "128"] [--threads "1 2"]
+#   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "16 128 384"] [--threads "1 2"]
 #                            [--engines "ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"] [--build build]
 # Needs: bash scripts/install-deps.sh --test (sets up the peer) and a build with examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 iters=20 warmup=5 seqs="128" threads_list="1 2" build=$root/build
+rounds=3 iters=20 warmup=5 seqs="16 128 384" threads_list="1 2" build=$root/build
 engines="ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <edgebert/model/albert_model.hpp>
+#include <edgebert/model/multi_task_model.hpp>
 
 #include "support/albert_test_util.hpp"
 #include "support/compressed_test_util.hpp"
@@ -112,4 +113,19 @@ TEST_CASE("weight_storage::int8 requantizes a compressed model's 8-bit matrices 
     f.for_each_linear([&](const std::string&, const nn::linear& l) { nz_f += l.nonzeros(); });
     REQUIRE(nz_q <= nz_f);
     REQUIRE(nz_q > nz_f / 2);
+}
+
+TEST_CASE("weight_storage::int8 reaches a task's pruned encoder Linears (the bundled model's sst2)", "[weight_storage][int8]") {
+    const std::string dir = std::string(EDGEBERT_SOURCE_DIR) + "/models/albert-tiny-sst2-lang";
+    model::load_options o8;
+    o8.weights = model::weight_storage::int8;
+    const auto q = model::multi_task_model::load(dir, o8);
+    const auto f = model::multi_task_model::load(dir);
+    std::size_t pruned_q = 0, pruned_f = 0;
+    for (const auto& l : q.get("sst2").encoder.layers)
+        if (l.weights) pruned_q += l.weights->qkv.kind() == kind::int8 && l.weights->ffn_output.kind() == kind::int8;
+    for (const auto& l : f.get("sst2").encoder.layers)
+        if (l.weights) pruned_f += l.weights->qkv.kind() == kind::dense_f32;
+    REQUIRE(pruned_f > 0);  // the task does carry pruned copies of the encoder Linears
+    REQUIRE(pruned_q == pruned_f);
 }

@@ -12,6 +12,7 @@
 
 #include "../core/aligned_buffer.hpp"
 #include "../core/config.hpp"
+#include "../core/thread_pool.hpp"
 #include "attention_span.hpp"
 #include "gemm.hpp"
 #include "softmax.hpp"
@@ -156,9 +157,8 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
     const long long jobs = static_cast<long long>(s.batch * s.heads);
     if (span) span->validate(s.heads);
     std::vector<attention_stats> per_job(stats ? std::size_t(jobs) : 0);
-    (void)threads;
-    EDGEBERT_OMP(parallel for num_threads(threads) schedule(static) if(threads > 1 && jobs > 1))
-    for (long long job = 0; job < jobs; ++job) {
+    // core/thread_pool.hpp: (sequence, head) jobs handed out one at a time
+    parallel_for(threads, std::size_t(jobs), [&](std::size_t job) {
         thread_local aligned_buffer<float> scores;
         const std::size_t b = std::size_t(job) / s.heads, h = std::size_t(job) % s.heads;
         const std::uint8_t* kb = keep ? keep + b * S : nullptr;
@@ -208,14 +208,14 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
                                              ldqkv, d, scale, out, ldctx, scores, table.data(), k_t.data(), st);
             st.heads_computed = st.keys_computed > 0;
             if (stats) per_job[std::size_t(job)] = st;
-            continue;
+            return;
         }
         scores.reserve_scratch(S * keys);
         gemm_nt(S, keys, d, 1.f, q, ldqkv, k, ldqkv, scores.data(), keys);  // the 1/sqrt(d) goes into the softmax
         for (std::size_t i = 0; i < S; ++i) softmax_row(scores.data() + i * keys, keys, kb, scale);
         gemm_nn(S, d, keys, scores.data(), keys, v, ldqkv, out, ldctx);
         if (stats) per_job[std::size_t(job)] = {1, S * keys};
-    }
+    });
     if (stats)
         for (const attention_stats& st : per_job) stats->heads_computed += st.heads_computed, stats->keys_computed += st.keys_computed;
 }

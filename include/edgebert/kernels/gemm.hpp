@@ -32,6 +32,7 @@
 #include "../core/aligned_buffer.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "../core/thread_pool.hpp"
 #include "activation.hpp"
 #include "detail/gemm_microkernel.hpp"
 #include "detail/gemm_pack.hpp"
@@ -216,30 +217,23 @@ inline std::pair<std::size_t, std::size_t> thread_grid(std::size_t threads, std:
 }
 
 /// Run tiles(p0, p1, i0, i1) over column panels [p0, p1) and row micro-panels [i0, i1) on up to `threads`
-/// OpenMP threads laid out by thread_grid; one thread calls it once for everything.
+/// threads (core/thread_pool.hpp); one thread calls it once for everything. The grid of thread_grid is cut
+/// into about four column chunks per thread, handed out one at a time, so a thread the OS does not schedule
+/// (a busy machine) holds the others up by one chunk at most; chunks stay several panels wide where there are
+/// many, so the K-outer order of compute_tiles still streams A once per chunk, not once per panel.
 template <class Tiles>
 inline void for_each_tile_block(int threads, std::size_t npanels, std::size_t mpanels, Tiles&& tiles) {
-    // Plain variables, not a structured binding: OpenMP regions cannot capture those before C++20.
     const std::pair<std::size_t, std::size_t> grid = thread_grid(std::size_t(std::max(threads, 1)), npanels, mpanels);
     const std::size_t tn = grid.first, tm = grid.second;
     if (tn * tm == 1) {
         tiles(std::size_t(0), npanels, std::size_t(0), mpanels);
         return;
     }
-    EDGEBERT_OMP(parallel num_threads(int(tn * tm))) {
-#if EDGEBERT_HAS_OPENMP
-        const std::size_t id = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
-#else
-        const std::size_t id = 0, nt = 1;
-#endif
-        // The team may be smaller than asked (nested regions, thread limits): split over what we got.
-        const std::pair<std::size_t, std::size_t> g = nt == tn * tm ? grid : thread_grid(nt, npanels, mpanels);
-        const std::size_t gn = g.first, gm = g.second;
-        if (id < gn * gm) {
-            const std::size_t jn = id % gn, jm = id / gn;
-            tiles(npanels * jn / gn, npanels * (jn + 1) / gn, mpanels * jm / gm, mpanels * (jm + 1) / gm);
-        }
-    }
+    const std::size_t chunks = std::min(npanels, tn * 4);
+    parallel_for(int(tn * tm), chunks * tm, [&](std::size_t job) {
+        const std::size_t jn = job % chunks, jm = job / chunks;
+        tiles(npanels * jn / chunks, npanels * (jn + 1) / chunks, mpanels * jm / tm, mpanels * (jm + 1) / tm);
+    });
 }
 
 /// Call f(std::integral_constant<size_t, NV>) with the panel width (in vectors) for a B packed per call:

@@ -3,12 +3,14 @@
 // Row-wise LayerNorm, y = (x - mean) / sqrt(var + eps) * gamma + beta with the biased variance, as
 // torch.nn.LayerNorm. Two passes over a row that sits in L1; the SIMD path sums in float lanes.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
 #include <xsimd/xsimd.hpp>
 
 #include "../core/config.hpp"
+#include "../core/thread_pool.hpp"
 
 namespace edgebert::kernels {
 
@@ -66,11 +68,12 @@ void layer_norm(const float* x, std::size_t rows, std::size_t n, std::size_t ldx
                 const float* beta, float eps, float* y, std::size_t ldy, int threads = 1) noexcept
 #if EDGEBERT_KERNEL_BODIES
 {
-    const long long nrows = static_cast<long long>(rows);
-    (void)threads;
-    EDGEBERT_OMP(parallel for num_threads(threads) schedule(static) if(threads > 1 && rows * n > 16384))
-    for (long long r = 0; r < nrows; ++r)
-        layer_norm_row(x + std::size_t(r) * ldx, n, gamma, beta, eps, y + std::size_t(r) * ldy);
+    // core/thread_pool.hpp: a few chunks of rows per thread, handed out one at a time
+    const std::size_t chunks = threads > 1 && rows * n > 16384 ? std::min<std::size_t>(rows, std::size_t(threads) * 4) : 1;
+    parallel_for(threads, chunks, [&](std::size_t c) {
+        for (std::size_t r = rows * c / chunks; r < rows * (c + 1) / chunks; ++r)
+            layer_norm_row(x + r * ldx, n, gamma, beta, eps, y + r * ldy);
+    });
 }
 #else
 ;

@@ -4,6 +4,7 @@
 // The word table (vocab x E, the largest tensor of a small ALBERT) is fp32, or 8-bit codes of a compressed
 // model decoded row by row as tokens look them up (a quarter of the bytes; the values are the same).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,6 +14,7 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/matrix.hpp"
+#include "../core/thread_pool.hpp"
 #include "../core/token_batch.hpp"
 #include "../sparse/code_tables.hpp"
 #include "layer_norm.hpp"
@@ -68,10 +70,11 @@ public:
     /// position ids, whatever the padding). The batch must have been validated.
     void forward(const model::token_batch& in, float* out, int threads = 1) const {
         const std::size_t E = width();
-        const long long rows = static_cast<long long>(in.tokens());
-        (void)threads;
-        EDGEBERT_OMP(parallel for num_threads(threads) schedule(static) if(threads > 1 && rows > 64))
-        for (long long r = 0; r < rows; ++r) {
+        const std::size_t rows = in.tokens();
+        // core/thread_pool.hpp: a few chunks of tokens per thread
+        const std::size_t chunks = threads > 1 && rows > 64 ? std::min<std::size_t>(rows, std::size_t(threads) * 4) : 1;
+        parallel_for(threads, chunks, [&](std::size_t chunk) {
+        for (std::size_t r = rows * chunk / chunks; r < rows * (chunk + 1) / chunks; ++r) {
             const std::size_t b = std::size_t(r) / in.seq, s = std::size_t(r) % in.seq;
             const std::size_t id = std::size_t(in.input_ids[std::size_t(r)]);
             const float* p = position_.row(s);
@@ -87,6 +90,7 @@ public:
                 for (std::size_t i = 0; i < E; ++i) o[i] = (w[i] + t[i]) + p[i];  // HF's order: (word + type) + position
             }
         }
+        });
         norm_.forward_inplace(out, in.tokens(), E, threads);
     }
 
