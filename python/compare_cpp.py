@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Compare the C++ `edgebert run` output on a model folder with the reference outputs written by
 make_reference.py: same prediction for every sentence (early exit off), largest logit and entropy differences.
+Goldens with `token_type_ids` (sentence pairs) pass them to the C++ run as well.
 
     compare_cpp.py --cli build/examples/edgebert --model MODEL_DIR --task NAME --reference FILE.jsonl [--batch 64]
 Prints one JSON line; exit status 1 if any prediction differs."""
@@ -32,6 +33,9 @@ def main():
             S = max(len(r["input_ids"]) for r in chunk)
             doc = {"input_ids": [r["input_ids"] + [0] * (S - len(r["input_ids"])) for r in chunk],
                    "attention_mask": [[1] * len(r["input_ids"]) + [0] * (S - len(r["input_ids"])) for r in chunk]}
+            if any("token_type_ids" in r for r in chunk):  # sentence pairs (make_reference.py on a pair task)
+                doc["token_type_ids"] = [r.get("token_type_ids", [0] * len(r["input_ids"])) +
+                                         [0] * (S - len(r["input_ids"])) for r in chunk]
             inp, out = os.path.join(d, "in.json"), os.path.join(d, "out")
             with open(inp, "w") as f:
                 json.dump(doc, f)

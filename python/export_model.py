@@ -23,9 +23,13 @@ from edgebert_tools import adapters, albert, export, spans, task as taskmod  # n
 def bundle(a):
     cfg = json.load(open(os.path.join(a.pretrained, "config.json")))
     full = albert.AlbertForPretraining(cfg)
-    full.load_state_dict(torch.load(os.path.join(a.pretrained, "backbone.pt")))
+    state = torch.load(os.path.join(a.pretrained, "backbone.pt"))
+    # pretrain_backbone.py trains a pooler (SOP / polarity on [CLS]) and stores it beside the MLM model
+    pooler = {k: state.pop(k) for k in list(state) if k.startswith("albert.pooler.")}
+    full.load_state_dict(state)
     bb = full.albert
     tensors = full.backbone_state_dict()
+    tensors.update(pooler)
     if "albert.pooler.weight" not in tensors:
         # MLM-only pretraining trains no pooler (no SOP); the task heads read [CLS] directly. An HF ALBERT folder
         # has one, so write a fixed-seed, untrained pooler (init as HF: N(0, 0.02), zero bias) for loaders
@@ -50,7 +54,8 @@ def bundle(a):
         t.load_state_dict(state)
         t.fixed_masks = torch.load(os.path.join(tdir, "masks.pt"))
         export.write_task(os.path.join(a.out, "tasks", meta["task"]), t, a.name or os.path.basename(a.out.rstrip("/")),
-                          exit_policy=meta["exit"], predictor_csv=os.path.join(tdir, "predictor.csv"))
+                          exit_policy=meta["exit"], predictor_csv=os.path.join(tdir, "predictor.csv"),
+                          mask_dtype=a.mask_dtype)
     print(json.dumps({"out": a.out, "tasks": [json.load(open(os.path.join(t, "meta.json")))["task"] for t in a.task]}))
 
 
@@ -70,6 +75,8 @@ def main():
     b.add_argument("--task", action="append", required=True)
     b.add_argument("--out", required=True)
     b.add_argument("--name", default="")
+    b.add_argument("--mask-dtype", choices=["F32", "U8"], default="F32",
+                   help="pruning masks as F32 0/1 (default, as the first bundled model) or U8 (4x smaller)")
     h = sub.add_parser("hf")
     h.add_argument("--checkpoint", required=True)
     h.add_argument("--out", required=True)

@@ -6,7 +6,8 @@ no early exit:
 
     make_reference.py --model MODEL_DIR --task NAME --input FILE.tsv [--header] --out FILE.jsonl
 
-FILE.tsv holds `label<TAB>text` lines (integer gold label). Each output line is a JSON object:
+FILE.tsv holds `label<TAB>text` lines (integer gold label), or `label<TAB>text_a<TAB>text_b` for a sentence-pair
+task (encoded as [CLS] a [SEP] b [SEP]; the line then also gets `token_type_ids`). Each output line is a JSON object:
   index (0-based line of FILE.tsv after the header), gold, input_ids (our tokenizer: ALBERT preprocessing +
   spiece + [CLS]/[SEP]), logits (final head, full depth), entropies (off-ramp entropies of layers 1..L, natural
   log), final_entropy (of the final logits), pred (argmax of logits), pred_label; with --full also text and
@@ -48,14 +49,22 @@ def main():
     correct = 0
     with open(a.out, "w", encoding="utf-8") as f:
         for i, line in enumerate(lines):
-            gold, text = line.split("\t", 1)
-            ids = tok.encode(text)
-            r = taskmod.run_reference(bb, t, torch.tensor(ids))
+            parts = line.split("\t")
+            gold, text = parts[0], "\t".join(parts[1:])
+            tt = None
+            if len(parts) == 3:
+                ids, tt = tok.encode_pair(parts[1], parts[2])
+            else:
+                ids = tok.encode(text)
+            r = taskmod.run_reference(bb, t, torch.tensor(ids), None if tt is None else torch.tensor(tt))
             pred = int(r["logits"].argmax())
             correct += pred == int(gold)
-            rec = {"index": i, "gold": int(gold), "input_ids": ids, "logits": [f32(x) for x in r["logits"]],
-                   "entropies": [f32(x) for x in r["entropies"]], "final_entropy": f32(r["final_entropy"]),
-                   "pred": pred, "pred_label": t.labels[pred]}
+            rec = {"index": i, "gold": int(gold), "input_ids": ids}
+            if tt is not None:
+                rec["token_type_ids"] = tt
+            rec.update({"logits": [f32(x) for x in r["logits"]],
+                        "entropies": [f32(x) for x in r["entropies"]], "final_entropy": f32(r["final_entropy"]),
+                        "pred": pred, "pred_label": t.labels[pred]})
             if a.full:
                 rec["text"] = text
                 rec["ramp_logits"] = [[f32(x) for x in rl] for rl in r["ramp_logits"]]

@@ -110,16 +110,18 @@ class TaskModule(nn.Module):
         return {k: v for k, v in self.fixed_masks.items()}
 
 
-def run(backbone, task, ids, attention_mask=None, ramps=True):
+def run(backbone, task, ids, attention_mask=None, ramps=True, token_type_ids=None):
     """Full-depth forward: (final logits [B,C], list of off-ramp logits per layer with a ramp, hidden states)."""
-    states = backbone(ids, attention_mask, task=task)
+    states = backbone(ids, attention_mask, token_type_ids, task=task)
     ramp_logits = [task.highway[i](states[i + 1][:, 0]) for i in range(len(task.highway))] if ramps else []
     return task.head(states[-1][:, 0]), ramp_logits, states
 
 
-def run_reference(backbone, task, ids):
-    """One unpadded sentence, eval mode, full depth: dict with final logits, off-ramp logits and entropies."""
+def run_reference(backbone, task, ids, token_type_ids=None):
+    """One unpadded sentence (or pair), eval mode, full depth: dict with final logits, off-ramp logits and
+    entropies."""
     with torch.no_grad():
-        logits, ramps, _ = run(backbone, task, ids[None])
+        logits, ramps, _ = run(backbone, task, ids[None],
+                               token_type_ids=None if token_type_ids is None else token_type_ids[None])
     return {"logits": logits[0], "ramp_logits": [r[0] for r in ramps],
             "entropies": [float(entropy(r[0])) for r in ramps], "final_entropy": float(entropy(logits[0]))}

@@ -51,6 +51,20 @@ class AlbertTokenizer:
         ids = ids[:n]
         return [self.cls_id] + ids + [self.sep_id] if add_special else ids
 
+    def encode_pair(self, text_a, text_b, max_length=None):
+        """[CLS] a [SEP] b [SEP] and token types (0 up to and including the first [SEP], 1 after), truncated as
+        HF's "longest_first": one piece at a time from the end of the currently longer side (a on ties)."""
+        a = [self.sp.piece_to_id(p) for p in self.pieces(text_a)]
+        b = [self.sp.piece_to_id(p) for p in self.pieces(text_b)]
+        room = (max_length or self.max_length) - 3
+        while len(a) + len(b) > room:
+            if len(a) >= len(b):
+                a.pop()
+            else:
+                b.pop()
+        ids = [self.cls_id] + a + [self.sep_id] + b + [self.sep_id]
+        return ids, [0] * (len(a) + 2) + [1] * (len(b) + 1)
+
 
 def train_spiece(text_file, model_prefix, vocab_size, seed_sentence_size=2000000):
     """Unigram model with ALBERT's special pieces: <pad>=0 <unk>=1 [CLS]=2 [SEP]=3 [MASK]=4, nmt_nfkc.
