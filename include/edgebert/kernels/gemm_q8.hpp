@@ -12,7 +12,9 @@
 // Decoding (detail::decode_codes): with AVX512-VBMI, 64 codes at a time: each byte plane of the float table
 // (4 x 256 bytes, 2 when the table's values are bf16-exact as AdaptivFloat-8 and unscaled FP8 are) is looked up
 // with two vpermi2b and a blend on the code's top bit, and the bytes are interleaved into floats by two more
-// vpermi2b per 16 outputs; about 16 instructions per 64 weights. Otherwise a scalar table loop. Per-row
+// vpermi2b per 16 outputs; about 16 instructions per 64 weights. On AArch64, 16 codes at a time: each byte plane
+// is four 64-byte tables, looked up with one tbl and three tbx (an index past a table leaves the lane as it was),
+// and st4 interleaves the planes into 16 floats. Otherwise a scalar table loop. Per-row
 // parameters (one exponent bias or scale per output row): the shared table times a per-column scale when that is
 // exact (sparse::code_tables), else one table per column, scalar.
 
@@ -31,6 +33,12 @@
 #define EDGEBERT_Q8_VBMI 1
 #else
 #define EDGEBERT_Q8_VBMI 0
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <arm_neon.h>
+#define EDGEBERT_Q8_NEON 1
+#else
+#define EDGEBERT_Q8_NEON 0
 #endif
 
 #include "../core/aligned_buffer.hpp"
@@ -106,6 +114,31 @@ inline void decode_codes(const std::uint8_t* codes, std::size_t n, const q8_plan
             else _mm512_mask_storeu_ps(out + i + first, __mmask16((1u << left) - 1), _mm512_castsi512_ps(o));
         }
     }
+#elif EDGEBERT_Q8_NEON
+    uint8x16x4_t P[4][4];
+    for (int b = 0; b < 4; ++b)
+        for (int q = 0; q < 4; ++q) P[b][q] = vld1q_u8_x4(t.plane[b] + 64 * q);
+    const uint8x16_t step = vdupq_n_u8(64);
+    auto lookup = [&](int b, uint8x16_t c) {
+        uint8x16_t r = vqtbl4q_u8(P[b][0], c);
+        c = vsubq_u8(c, step);  // codes below the table wrap past 255 - 64: out of range, lane kept
+        r = vqtbx4q_u8(r, P[b][1], c);
+        c = vsubq_u8(c, step);
+        r = vqtbx4q_u8(r, P[b][2], c);
+        c = vsubq_u8(c, step);
+        return vqtbx4q_u8(r, P[b][3], c);
+    };
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const uint8x16_t c = vld1q_u8(codes + i);
+        uint8x16x4_t o;
+        o.val[0] = t.low_zero ? vdupq_n_u8(0) : lookup(0, c);
+        o.val[1] = t.low_zero ? vdupq_n_u8(0) : lookup(1, c);
+        o.val[2] = lookup(2, c);
+        o.val[3] = lookup(3, c);
+        vst4q_u8(reinterpret_cast<std::uint8_t*>(out + i), o);  // byte j of float i from plane j (little-endian)
+    }
+    for (; i < n; ++i) out[i] = t.table[codes[i]];
 #else
     for (std::size_t i = 0; i < n; ++i) out[i] = t.table[codes[i]];
 #endif
