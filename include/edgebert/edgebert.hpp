@@ -27,6 +27,7 @@
 #include "kernels/attention_span.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gemm_q8.hpp"
+#include "kernels/instruction_set.hpp"
 #include "kernels/layer_norm.hpp"
 #include "kernels/sparse_gemm.hpp"
 #include "kernels/softmax.hpp"
