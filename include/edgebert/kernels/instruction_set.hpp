@@ -14,6 +14,7 @@
 #include "sparse_gemm.hpp"
 
 namespace edgebert::kernels {
+EDGEBERT_ISA_BEGIN
 
 /// E.g. "avx512bw: gemm 8x48, 8-bit decode avx512vbmi, bit-mask expansion avx512f" or
 /// "neon64: gemm 8x12 (NEON micro-kernel), 8-bit decode neon tbl".
@@ -45,4 +46,5 @@ std::string instruction_set()
 ;
 #endif
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels

@@ -28,6 +28,7 @@
 #include "../../core/config.hpp"
 
 namespace edgebert::kernels::detail {
+EDGEBERT_ISA_BEGIN
 
 using gemm_batch = xsimd::batch<float>;
 inline constexpr std::size_t gemm_lanes = gemm_batch::size;
@@ -161,4 +162,5 @@ EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_R
         for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
 }
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels::detail
