@@ -243,6 +243,7 @@ int cmd_bench(int argc, char** argv) {
                         {"engine", "edgebert " + std::to_string(edgebert::version.major) + "." +
                                        std::to_string(edgebert::version.minor) + "." +
                                        std::to_string(edgebert::version.patch)},
+                        {"kernels", edgebert::kernels::instruction_set()},
                         {"model", model_path},
                         {"batch", batch},
                         {"seq", seq},
@@ -307,6 +308,7 @@ int main(int argc, char** argv) {
         if (cmd == "classify") return edgebert_cli::cmd_classify(argc, argv);
         if (cmd == "version" || cmd == "--version") {
             std::printf("edgebert %d.%d.%d\n", edgebert::version.major, edgebert::version.minor, edgebert::version.patch);
+            std::printf("kernels: %s\n", edgebert::kernels::instruction_set().c_str());
             return 0;
         }
         if (cmd == "-h" || cmd == "--help" || cmd == "help") return std::fputs(main_help, stdout), 0;

@@ -3,21 +3,24 @@
 #   bash scripts/install-deps.sh          build the library, examples and benchmarks
 #   bash scripts/install-deps.sh --test   also what the tests use (Catch2, numpy, sentencepiece) and, when
 #                                         ../shared/peer is beside the checkout, the ONNX Runtime peer
-#   bash scripts/install-deps.sh --fuzz   also clang and its libFuzzer runtime (tests/fuzz, scripts/fuzz.sh)
+#   bash scripts/install-deps.sh --fuzz   also clang, its libFuzzer runtime and OpenMP (tests/fuzz, the asan preset)
+#   bash scripts/install-deps.sh --cross  also the AArch64 cross compiler and QEMU (docs/building.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-want_tests=0 want_fuzz=0
+want_tests=0 want_fuzz=0 want_cross=0
 for a in "$@"; do
   case "$a" in
     --test) want_tests=1 ;;
     --fuzz) want_fuzz=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --cross) want_cross=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
 pkgs=(g++ cmake ninja-build libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
 if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy python3-sentencepiece locales-all libeigen3-dev); fi
-if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev); fi
+if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev libomp-14-dev); fi
+if [ "$want_cross" = 1 ]; then pkgs+=(catch2 python3 python3-numpy g++-aarch64-linux-gnu qemu-user-static); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,5 +12,6 @@
 #include "core/matrix.hpp"
 #include "core/parse.hpp"
 #include "core/read_file.hpp"
+#include "core/thread_pool.hpp"
 #include "core/token_batch.hpp"
 #include "core/version.hpp"

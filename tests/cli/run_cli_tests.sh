@@ -21,6 +21,7 @@ expect "unknown command"    2 "unknown command 'frobnicate'"     -- "$bin" frobn
 expect "help"               0 "commands:"                         -- "$bin" --help
 expect "run help"           0 "hidden_states.npy"                 -- "$bin" run --help
 expect "bench help"         0 "median_ms"                         -- "$bin" bench --help
+expect "version kernels"    0 "kernels: "                         -- "$bin" version
 expect "run without model"  2 "missing required option '--model'" -- "$bin" run --input a.json --out o
 expect "unknown option"     2 "unknown option '--modle'"          -- "$bin" run --modle x
 expect "bad thread count"   2 "expects an integer, got 'two'"     -- "$bin" run --model m --input i --out o --threads two
@@ -92,6 +93,7 @@ l, p, h = (np.load('outdir/' + f) for f in ('logits.npy', 'pooler_output.npy', '
 e = json.load(open('outdir/exit.json'))
 print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
   expect "bench JSON line"    0 '"median_ms"'                       -- "$bin" bench --model model --seq-len 8 --batch 2 --iters 3 --warmup 1
+  expect "bench kernels"      0 '"kernels":"'                       -- "$bin" bench --model model --seq-len 8 --iters 1 --warmup 0
   expect "bench one line"     0 "1"                                 -- sh -c "'$bin' bench --model model --seq-len 8 --iters 2 --warmup 0 | wc -l"
   echo '{"input_ids": [[2, 97]]}' > bad_id.json
   expect "id out of range"    1 "input_ids[0][1] = 97 is out of range for vocab_size 97" -- "$bin" run --model model --input bad_id.json --out o2

@@ -10,6 +10,7 @@
 #
 #   run_parity.sh EDGEBERT_BINARY WORK_DIR [PEER_DIR]
 #   EDGEBERT_PARITY_GRAPHS="tiny"       only the tiny graph (default "tiny base"; base adds ~10 s)
+#   EDGEBERT_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu"   run the binary through this (cross builds)
 #   EDGEBERT_REQUIRE_PEER=1             fail instead of skipping when the peer is not set up
 #                                       (the default when CI=true and the peer folder exists)
 # Exit 0 = pass, 1 = fail, 77 = skipped (ctest SKIP_RETURN_CODE): no numpy, or no peer (the numpy part then
@@ -18,6 +19,7 @@ set -euo pipefail
 bin=$(realpath "$1"); work=$2; here=$(cd "$(dirname "$0")" && pwd)
 peer=${3:-$here/../../../shared/peer}
 graphs=${EDGEBERT_PARITY_GRAPHS:-tiny base}
+read -r -a runner <<< "${EDGEBERT_RUNNER:-}"
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 
 # In CI (CI=true) with ../shared present, the peer is required: a broken setup must fail, not skip.
@@ -48,7 +50,7 @@ compare() {  # compare REF CAND INPUTS LABEL (the peer's compare_outputs.py for 
   fi
 }
 run_edgebert() {  # model inputs out threads
-  "$bin" run --model "$1" --input "$2" --out "$3" --threads "$4" > "$3.log"
+  "${runner[@]}" "$bin" run --model "$1" --input "$2" --out "$3" --threads "$4" > "$3.log"
 }
 
 if [ "$have_peer" = 1 ]; then
@@ -100,7 +102,7 @@ task_case() {  # name threads make_adapter options...
   local name=$1 threads=$2; shift 2
   "$py" "$here/make_adapter.py" --model "$d/model" --out "$d/$name" --name "$name" "$@"
   "$py" "$here/albert_reference.py" --model "$d/model" --inputs "$d/in.json" --out "$d/ref-$name" --adapter "$d/$name"
-  "$bin" run --model "$d/model" --input "$d/in.json" --out "$d/eb-$name" --threads "$threads" --adapter "$d/$name" > "$d/eb-$name.log"
+  "${runner[@]}" "$bin" run --model "$d/model" --input "$d/in.json" --out "$d/eb-$name" --threads "$threads" --adapter "$d/$name" > "$d/eb-$name.log"
   compare "$d/ref-$name" "$d/eb-$name" "$d/in.json" "task $name vs numpy oracle"
 }
 task_case houlsby-head2     1 --preset houlsby --head 2 --labels 3

@@ -148,7 +148,7 @@ TEST_CASE("gemm_q8 edge cases and validation", "[gemm_q8]") {
     const std::vector<float> w = {1, 0, -2, 0.5f, 0.25f, 3};  // 2 x 3
     const auto q = q8_packed_matrix::quantize(w.data(), 2, 3, 3, f);
     CHECK(q.storage_bytes() == 6);
-    CHECK(q.bytes() == q8_packed_matrix::panel_width * 3);
+    CHECK(q.bytes() == q.panel_columns() * 3);
     const float x[3] = {1, 1, 1};
     float y[2] = {9, 9};
     gemm_q8(x, 0, 3, q, y, 2);  // m == 0: nothing touched

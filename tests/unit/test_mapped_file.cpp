@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -81,4 +82,47 @@ TEST_CASE("open failures are io_errors naming the path and the reason", "[mapped
     REQUIRE_THROWS_WITH(mapped_file(fifo), Catch::Contains("not a regular file"));
 
     REQUIRE_THROWS_AS(mapped_file("/dev/null"), io_error);  // a character device
+}
+
+// The fallback where mmap is not available (EDGEBERT_NO_MMAP, or no <sys/mman.h>): same bytes, same errors.
+using edgebert::io::detail::read_file_buffer;
+
+TEST_CASE("read_file_buffer holds the file's exact bytes, aligned, and moves", "[mapped_file]") {
+    const std::string path = temp_path("buffered.bin");
+    std::string bytes(1000, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 7 + 3);
+    write_file(path, bytes);
+    read_file_buffer m(path);
+    REQUIRE(m.size() == bytes.size());
+    REQUIRE(m.data() != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(m.data()) % 64 == 0);
+    CHECK(std::string(reinterpret_cast<const char*>(m.data()), m.size()) == bytes);
+    CHECK(m.path() == path);
+    m.release(m.data(), m.size());  // a no-op: the bytes stay
+    CHECK(m.data()[999] == static_cast<unsigned char>(999 * 7 + 3));
+
+    const unsigned char* p = m.data();
+    read_file_buffer moved(std::move(m));
+    CHECK(moved.data() == p);
+    CHECK(m.data() == nullptr);  // NOLINT(bugprone-use-after-move)
+    CHECK(m.size() == 0);
+    moved = read_file_buffer();
+    CHECK(moved.data() == nullptr);
+}
+
+TEST_CASE("read_file_buffer: empty files are valid, bad paths are io_errors naming the path", "[mapped_file]") {
+    const std::string empty = temp_path("empty-buffered.bin");
+    write_file(empty, "");
+    const read_file_buffer e(empty);
+    CHECK(e.size() == 0);
+    CHECK(e.data() == nullptr);
+
+    const std::string missing = temp_path("does-not-exist-buffered.bin");
+    REQUIRE_THROWS_WITH(read_file_buffer(missing), Catch::Contains(missing) && Catch::Contains("No such file or directory"));
+    const std::string dir = temp_path("");
+    REQUIRE_THROWS_WITH(read_file_buffer(dir), Catch::Contains(dir) && Catch::Contains("not a regular file"));
+    const std::string fifo = temp_path("pipe-buffered");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    REQUIRE_THROWS_WITH(read_file_buffer(fifo), Catch::Contains("not a regular file"));  // at once, no blocking
+    REQUIRE_THROWS_AS(read_file_buffer("/dev/null"), io_error);
 }

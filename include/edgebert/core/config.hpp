@@ -37,6 +37,21 @@
 #define EDGEBERT_KERNEL_API inline
 #endif
 
+// Runtime instruction-set dispatch (docs/building.md, "Runtime dispatch"): a program built without -march that
+// runs the best kernels the CPU has defines EDGEBERT_SEPARATE_KERNELS and EDGEBERT_KERNEL_DISPATCH in all its
+// translation units; the kernels are compiled once per instruction set, each time with EDGEBERT_KERNEL_ISA naming
+// it (sse2, avx2, avx512). Functions whose code depends on the instruction set (the entry points and their SIMD
+// helpers) are declared between EDGEBERT_ISA_BEGIN and EDGEBERT_ISA_END: in those translation units that is an
+// inline namespace named after the instruction set, so each set's functions have names of their own and the
+// linker never takes one set's copy for another's. Types stay outside: they are shared by every set.
+#if defined(EDGEBERT_KERNEL_ISA)
+#define EDGEBERT_ISA_BEGIN inline namespace EDGEBERT_KERNEL_ISA {
+#define EDGEBERT_ISA_END }
+#else
+#define EDGEBERT_ISA_BEGIN
+#define EDGEBERT_ISA_END
+#endif
+
 namespace edgebert {
 
 /// Number of threads to use when the caller passes 0 ("as many as the machine has").

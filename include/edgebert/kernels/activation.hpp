@@ -94,6 +94,7 @@ decltype(auto) dispatch_activation(activation a, F&& f) {
     return f(std::integral_constant<A, A::identity>{});
 }
 
+EDGEBERT_ISA_BEGIN
 /// In-place activation of n floats with the SIMD path. The tail goes through the same batch code
 /// (padded), so a value's result never depends on its position in the array.
 inline void apply_activation(activation a, float* x, std::size_t n) noexcept {
@@ -113,4 +114,5 @@ inline void apply_activation(activation a, float* x, std::size_t n) noexcept {
     });
 }
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels

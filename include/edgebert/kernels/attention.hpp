@@ -61,6 +61,7 @@ inline void attention(const attention_shape& s, const float* qkv, std::size_t ld
 }  // namespace reference
 
 namespace detail {
+EDGEBERT_ISA_BEGIN
 
 /// p[j] *= m[j] for j < n; returns Σ p (SIMD partial sums: a scalar running sum would serialise on its latency).
 inline float multiply_and_sum(float* p, const float* m, std::size_t n) noexcept {
@@ -141,8 +142,10 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
     gemm_nn(rows, d, w, scores.data(), w, v + lo * ldqkv, ldqkv, ctx + i0 * ldctx, ldctx);
 }
 
+EDGEBERT_ISA_END
 }  // namespace detail
 
+EDGEBERT_ISA_BEGIN
 /// Fast path: one GEMM for the scores and one for the context per (sequence, head), threads across
 /// (sequence, head) pairs.
 /// span: optional adaptive span (see attention_span.hpp); stats: optional count of the work done.
@@ -222,5 +225,6 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
 #else
 ;
 #endif
+EDGEBERT_ISA_END
 
 }  // namespace edgebert::kernels

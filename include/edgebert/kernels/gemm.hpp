@@ -39,20 +39,39 @@
 
 namespace edgebert::kernels {
 
+#if defined(EDGEBERT_KERNEL_DISPATCH)
+/// The panel width of the kernels chosen at start (kernels/dispatch.hpp): weights are packed for them.
+std::size_t dispatched_panel_width() noexcept;
+#endif
+
+/// Columns per B panel that packing uses: the micro-kernel's NR, fixed when the kernels are compiled for one
+/// instruction set, chosen at start with runtime dispatch.
+inline std::size_t packing_panel_width() noexcept {
+#if defined(EDGEBERT_KERNEL_DISPATCH)
+    return dispatched_panel_width();
+#else
+    return detail::gemm_nr;
+#endif
+}
+
 /// B operand of C = A·B, packed once into the micro-kernel's panel layout.
 class packed_matrix {
 public:
+#if !defined(EDGEBERT_KERNEL_DISPATCH)
     static constexpr std::size_t panel_width = detail::gemm_nr;
+#endif
 
     packed_matrix() = default;
 
     /// From a PyTorch Linear weight W [n_out x k_in] (row stride ld): the product computes X·Wᵀ.
-    static packed_matrix from_weight(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld) {
+    /// panel_columns: 0 = the kernels' own (a test of runtime dispatch packs for a given kernel set).
+    static packed_matrix from_weight(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld,
+                                     std::size_t panel_columns = 0) {
         if (n_out && k_in && ld < k_in)
             throw shape_error("packed_matrix::from_weight: row stride " + std::to_string(ld) + " < in_features " +
                               std::to_string(k_in));
-        packed_matrix p(k_in, n_out);
-        detail::pack_transposed<panel_width>(w, n_out, k_in, ld, p.data_.data());
+        packed_matrix p(k_in, n_out, panel_columns ? panel_columns : packing_panel_width());
+        detail::pack_transposed(p.nr_, w, n_out, k_in, ld, p.data_.data());
         return p;
     }
 
@@ -61,27 +80,29 @@ public:
         if (k && n && ld < n)
             throw shape_error("packed_matrix::from_kn: row stride " + std::to_string(ld) + " < columns " +
                               std::to_string(n));
-        packed_matrix p(k, n);
-        detail::pack_kn_panels<panel_width>(b, k, n, ld, p.data_.data());
+        packed_matrix p(k, n, packing_panel_width());
+        detail::pack_kn_panels(p.nr_, b, k, n, ld, p.data_.data());
         return p;
     }
 
     std::size_t k() const noexcept { return k_; }
     std::size_t n() const noexcept { return n_; }
-    std::size_t panels() const noexcept { return (n_ + panel_width - 1) / panel_width; }
+    /// Columns per panel (the micro-kernel's NR when packed).
+    std::size_t panel_columns() const noexcept { return nr_; }
+    std::size_t panels() const noexcept { return (n_ + nr_ - 1) / nr_; }
     std::size_t bytes() const noexcept { return data_.size() * sizeof(float); }
     bool empty() const noexcept { return n_ == 0 || k_ == 0; }
     /// Element (kk, nn) of B.
     float at(std::size_t kk, std::size_t nn) const {
         if (kk >= k_ || nn >= n_) throw shape_error("packed_matrix::at: index out of range");
-        return data_[(nn / panel_width) * k_ * panel_width + kk * panel_width + nn % panel_width];
+        return data_[(nn / nr_) * k_ * nr_ + kk * nr_ + nn % nr_];
     }
-    /// Panel p: k() rows of panel_width floats.
-    const float* panel(std::size_t p) const noexcept { return data_.data() + p * k_ * panel_width; }
+    /// Panel p: k() rows of panel_columns() floats.
+    const float* panel(std::size_t p) const noexcept { return data_.data() + p * k_ * nr_; }
 
 private:
-    packed_matrix(std::size_t k, std::size_t n) : k_(k), n_(n), data_(((n + panel_width - 1) / panel_width) * panel_width * k) {}
-    std::size_t k_ = 0, n_ = 0;
+    packed_matrix(std::size_t k, std::size_t n, std::size_t nr) : k_(k), n_(n), nr_(nr), data_(((n + nr - 1) / nr) * nr * k) {}
+    std::size_t k_ = 0, n_ = 0, nr_ = packing_panel_width();
     aligned_buffer<float> data_;
 };
 
@@ -94,6 +115,7 @@ struct epilogue {
 };
 
 namespace detail {
+EDGEBERT_ISA_BEGIN
 
 /// Apply the epilogue to rows x cols of C starting at (m0, n0).
 inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
@@ -281,7 +303,18 @@ inline void check_gemm_args(const char* who, std::size_t k, std::size_t lda, std
                           std::to_string(n));
 }
 
+/// The B operand was packed for these kernels' panel width (a program with runtime dispatch packs for the
+/// kernels chosen at start; a matrix packed before another choice would be read wrongly).
+inline void check_panel_width(const char* who, std::size_t packed) {
+    if (packed != gemm_nr)
+        throw shape_error(std::string(who) + ": B was packed in panels of " + std::to_string(packed) +
+                          " columns, these kernels use " + std::to_string(gemm_nr));
+}
+
+EDGEBERT_ISA_END
 }  // namespace detail
+
+EDGEBERT_ISA_BEGIN
 
 /// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · B), B packed (b.k() == k).
 /// threads >= 1 (callers resolve 0 with resolve_threads); more threads than tiles are not used.
@@ -295,6 +328,7 @@ void gemm(const float* a, std::size_t m, std::size_t lda, const packed_matrix& b
 {
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm", k, lda, n, ldc, ep);
+    detail::check_panel_width("gemm", b.panel_columns());
     if (m == 0 || n == 0) return;
     const std::size_t npanels = b.panels(), mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
@@ -355,6 +389,8 @@ void gemm_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, std::s
 #else
 ;
 #endif
+
+EDGEBERT_ISA_END
 
 namespace reference {
 

@@ -12,7 +12,9 @@
 // Decoding (detail::decode_codes): with AVX512-VBMI, 64 codes at a time: each byte plane of the float table
 // (4 x 256 bytes, 2 when the table's values are bf16-exact as AdaptivFloat-8 and unscaled FP8 are) is looked up
 // with two vpermi2b and a blend on the code's top bit, and the bytes are interleaved into floats by two more
-// vpermi2b per 16 outputs; about 16 instructions per 64 weights. Otherwise a scalar table loop. Per-row
+// vpermi2b per 16 outputs; about 16 instructions per 64 weights. On AArch64, 16 codes at a time: each byte plane
+// is four 64-byte tables, looked up with one tbl and three tbx (an index past a table leaves the lane as it was),
+// and st4 interleaves the planes into 16 floats. Otherwise a scalar table loop. Per-row
 // parameters (one exponent bias or scale per output row): the shared table times a per-column scale when that is
 // exact (sparse::code_tables), else one table per column, scalar.
 
@@ -31,6 +33,12 @@
 #define EDGEBERT_Q8_VBMI 1
 #else
 #define EDGEBERT_Q8_VBMI 0
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <arm_neon.h>
+#define EDGEBERT_Q8_NEON 1
+#else
+#define EDGEBERT_Q8_NEON 0
 #endif
 
 #include "../core/aligned_buffer.hpp"
@@ -63,6 +71,7 @@ struct q8_planes {
     }
 };
 
+EDGEBERT_ISA_BEGIN
 /// out[i] = t.table[codes[i]] for i < n.
 inline void decode_codes(const std::uint8_t* codes, std::size_t n, const q8_planes& t, float* out) noexcept {
 #if EDGEBERT_Q8_VBMI
@@ -106,17 +115,45 @@ inline void decode_codes(const std::uint8_t* codes, std::size_t n, const q8_plan
             else _mm512_mask_storeu_ps(out + i + first, __mmask16((1u << left) - 1), _mm512_castsi512_ps(o));
         }
     }
+#elif EDGEBERT_Q8_NEON
+    uint8x16x4_t P[4][4];
+    for (int b = 0; b < 4; ++b)
+        for (int q = 0; q < 4; ++q) P[b][q] = vld1q_u8_x4(t.plane[b] + 64 * q);
+    const uint8x16_t step = vdupq_n_u8(64);
+    auto lookup = [&](int b, uint8x16_t c) {
+        uint8x16_t r = vqtbl4q_u8(P[b][0], c);
+        c = vsubq_u8(c, step);  // codes below the table wrap past 255 - 64: out of range, lane kept
+        r = vqtbx4q_u8(r, P[b][1], c);
+        c = vsubq_u8(c, step);
+        r = vqtbx4q_u8(r, P[b][2], c);
+        c = vsubq_u8(c, step);
+        return vqtbx4q_u8(r, P[b][3], c);
+    };
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const uint8x16_t c = vld1q_u8(codes + i);
+        uint8x16x4_t o;
+        o.val[0] = t.low_zero ? vdupq_n_u8(0) : lookup(0, c);
+        o.val[1] = t.low_zero ? vdupq_n_u8(0) : lookup(1, c);
+        o.val[2] = lookup(2, c);
+        o.val[3] = lookup(3, c);
+        vst4q_u8(reinterpret_cast<std::uint8_t*>(out + i), o);  // byte j of float i from plane j (little-endian)
+    }
+    for (; i < n; ++i) out[i] = t.table[codes[i]];
 #else
     for (std::size_t i = 0; i < n; ++i) out[i] = t.table[codes[i]];
 #endif
 }
+EDGEBERT_ISA_END
 
 }  // namespace detail
 
 /// W [n_out x k_in] as 8-bit codes in gemm's panel layout, with its decode tables.
 class q8_packed_matrix {
 public:
+#if !defined(EDGEBERT_KERNEL_DISPATCH)
     static constexpr std::size_t panel_width = detail::gemm_nr;
+#endif
 
     q8_packed_matrix() = default;
 
@@ -135,7 +172,7 @@ public:
         q8_packed_matrix p;
         p.k_ = k_in;
         p.n_ = n_out;
-        const std::size_t NR = panel_width, np = p.panels();
+        const std::size_t NR = p.nr_, np = p.panels();
         p.codes_.resize(np * NR * k_in);  // zero codes past n (+0 in every format; never stored to C anyway)
         for (std::size_t pp = 0; pp < np; ++pp) {
             std::uint8_t* out = p.codes_.data() + pp * k_in * NR;
@@ -166,13 +203,15 @@ public:
 
     std::size_t k() const noexcept { return k_; }
     std::size_t n() const noexcept { return n_; }
-    std::size_t panels() const noexcept { return (n_ + panel_width - 1) / panel_width; }
+    /// Columns per panel (gemm's NR when packed).
+    std::size_t panel_columns() const noexcept { return nr_; }
+    std::size_t panels() const noexcept { return (n_ + nr_ - 1) / nr_; }
     bool empty() const noexcept { return n_ == 0 || k_ == 0; }
     const sparse::code_tables& tables() const noexcept { return tables_; }
     /// Code of W[nn][kk] (= element (kk, nn) of B = Wᵀ).
     std::uint8_t code(std::size_t kk, std::size_t nn) const {
         if (kk >= k_ || nn >= n_) throw shape_error("q8_packed_matrix::code: index out of range");
-        return codes_[(nn / panel_width) * k_ * panel_width + kk * panel_width + nn % panel_width];
+        return codes_[(nn / nr_) * k_ * nr_ + kk * nr_ + nn % nr_];
     }
     /// Decoded W[nn][kk].
     float at(std::size_t kk, std::size_t nn) const { return tables_.value(nn, code(kk, nn)); }
@@ -185,33 +224,15 @@ public:
         return codes_.size() + tables_.memory_bytes() + (planes_ ? sizeof(detail::q8_planes) : 0) + col_scales_.size() * sizeof(float);
     }
 
-    /// Decode rows [k0, k0 + kc) of panel p into dst (kc * panel_width floats, 64-byte aligned).
-    void decode_panel(std::size_t p, std::size_t k0, std::size_t kc, float* dst) const noexcept {
-        constexpr std::size_t NR = panel_width;
-        const std::uint8_t* src = codes_.data() + p * k_ * NR + k0 * NR;
-        if (tables_.shared_base()) {
-            detail::decode_codes(src, kc * NR, *planes_, dst);
-            if (!col_scales_.empty()) {
-                using B = detail::gemm_batch;
-                constexpr std::size_t W = detail::gemm_lanes, NV = NR / W;
-                B s[NV];
-                for (std::size_t v = 0; v < NV; ++v) s[v] = B::load_unaligned(col_scales_.data() + p * NR + v * W);
-                for (std::size_t kk = 0; kk < kc; ++kk)
-                    for (std::size_t v = 0; v < NV; ++v) (B::load_aligned(dst + kk * NR + v * W) * s[v]).store_aligned(dst + kk * NR + v * W);
-            }
-            return;
-        }
-        const std::size_t j0 = p * NR, w = std::min(NR, n_ - j0);
-        const float* tabs[NR];
-        for (std::size_t j = 0; j < NR; ++j) tabs[j] = tables_.table(j0 + std::min(j, w - 1));
-        for (std::size_t kk = 0; kk < kc; ++kk) {
-            for (std::size_t j = 0; j < w; ++j) dst[kk * NR + j] = tabs[j][src[kk * NR + j]];
-            for (std::size_t j = w; j < NR; ++j) dst[kk * NR + j] = 0.0f;
-        }
-    }
+    /// Panel p's codes: k() rows of panel_columns() codes.
+    const std::uint8_t* panel_codes(std::size_t p) const noexcept { return codes_.data() + p * k_ * nr_; }
+    /// The shared table split into byte planes (null when empty).
+    const detail::q8_planes* planes() const noexcept { return planes_.get(); }
+    /// Per packed column scales of a shared table (empty when every scale is 1 or tables are per row).
+    const std::vector<float>& column_scales() const noexcept { return col_scales_; }
 
 private:
-    std::size_t k_ = 0, n_ = 0;
+    std::size_t k_ = 0, n_ = 0, nr_ = packing_panel_width();
     aligned_buffer<std::uint8_t> codes_;
     sparse::code_tables tables_;
     std::shared_ptr<const detail::q8_planes> planes_;  // shared by copies (64-byte aligned on its own)
@@ -219,13 +240,41 @@ private:
 };
 
 namespace detail {
+EDGEBERT_ISA_BEGIN
+
+/// Decode rows [k0, k0 + kc) of panel p of b into dst (kc * gemm_nr floats, 64-byte aligned).
+inline void decode_q8_panel(const q8_packed_matrix& b, std::size_t p, std::size_t k0, std::size_t kc, float* dst) noexcept {
+    constexpr std::size_t NR = gemm_nr;
+    const std::uint8_t* src = b.panel_codes(p) + k0 * NR;
+    const sparse::code_tables& tables = b.tables();
+    if (tables.shared_base()) {
+        decode_codes(src, kc * NR, *b.planes(), dst);
+        const std::vector<float>& col_scales = b.column_scales();
+        if (!col_scales.empty()) {
+            using B = gemm_batch;
+            constexpr std::size_t W = gemm_lanes, NV = NR / W;
+            B s[NV];
+            for (std::size_t v = 0; v < NV; ++v) s[v] = B::load_unaligned(col_scales.data() + p * NR + v * W);
+            for (std::size_t kk = 0; kk < kc; ++kk)
+                for (std::size_t v = 0; v < NV; ++v) (B::load_aligned(dst + kk * NR + v * W) * s[v]).store_aligned(dst + kk * NR + v * W);
+        }
+        return;
+    }
+    const std::size_t j0 = p * NR, w = std::min(NR, b.n() - j0);
+    const float* tabs[NR];
+    for (std::size_t j = 0; j < NR; ++j) tabs[j] = tables.table(j0 + std::min(j, w - 1));
+    for (std::size_t kk = 0; kk < kc; ++kk) {
+        for (std::size_t j = 0; j < w; ++j) dst[kk * NR + j] = tabs[j][src[kk * NR + j]];
+        for (std::size_t j = w; j < NR; ++j) dst[kk * NR + j] = 0.0f;
+    }
+}
 
 /// Column panels [p_begin, p_end) x row micro-panels [i_begin, i_end) of C = epilogue(A · decode(B)): each panel
 /// is decoded once into thread-local scratch and handed to gemm's tile loop.
 inline void compute_q8_tiles(const a_operand& a, std::size_t m, const q8_packed_matrix& b, std::size_t p_begin,
                              std::size_t p_end, std::size_t i_begin, std::size_t i_end, float* c, std::size_t ldc,
                              const epilogue& ep) {
-    constexpr std::size_t NR = q8_packed_matrix::panel_width;
+    constexpr std::size_t NR = gemm_nr;
     const std::size_t k = b.k(), n = b.n();
     if (k == 0) {
         compute_tiles(a, m, 0, nullptr, n, p_begin, p_end, i_begin, i_end, c, ldc, ep);
@@ -235,7 +284,7 @@ inline void compute_q8_tiles(const a_operand& a, std::size_t m, const q8_packed_
     float* dst = scratch(panel, k * NR);
     for (std::size_t p = p_begin; p < p_end; ++p) {
         const std::size_t n0 = p * NR, w = std::min(NR, n - n0);
-        b.decode_panel(p, 0, k, dst);
+        decode_q8_panel(b, p, 0, k, dst);
         epilogue e = ep;
         if (e.bias) e.bias += n0;
         if (e.residual) e.residual += n0;
@@ -243,7 +292,10 @@ inline void compute_q8_tiles(const a_operand& a, std::size_t m, const q8_packed_
     }
 }
 
+EDGEBERT_ISA_END
 }  // namespace detail
+
+EDGEBERT_ISA_BEGIN
 
 /// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · decode(B)), the contract of kernels::gemm
 /// (threads, edge cases, errors); the result equals gemm on the decoded weights bit for bit.
@@ -254,6 +306,7 @@ void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_packed_mat
 {
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm_q8", k, lda, n, ldc, ep);
+    detail::check_panel_width("gemm_q8", b.panel_columns());
     if (m == 0 || n == 0) return;
     const std::size_t npanels = b.panels(), mpanels = (m + detail::gemm_mr - 1) / detail::gemm_mr;
     const detail::a_operand a_op = detail::make_a_operand(a, m, lda, k, 1.f);
@@ -264,6 +317,7 @@ void gemm_q8(const float* a, std::size_t m, std::size_t lda, const q8_packed_mat
 #else
 ;
 #endif
+EDGEBERT_ISA_END
 
 namespace reference {
 

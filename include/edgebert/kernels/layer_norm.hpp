@@ -33,6 +33,7 @@ inline void layer_norm(const float* x, std::size_t rows, std::size_t n, std::siz
 }
 }  // namespace reference
 
+EDGEBERT_ISA_BEGIN
 /// One row, SIMD. y may alias x.
 inline void layer_norm_row(const float* x, std::size_t n, const float* gamma, const float* beta, float eps,
                            float* y) noexcept {
@@ -78,5 +79,6 @@ void layer_norm(const float* x, std::size_t rows, std::size_t n, std::size_t ldx
 #else
 ;
 #endif
+EDGEBERT_ISA_END
 
 }  // namespace edgebert::kernels

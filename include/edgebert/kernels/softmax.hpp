@@ -44,6 +44,7 @@ inline double softmax_entropy(const float* logits, std::size_t n) {
 }
 }  // namespace reference
 
+EDGEBERT_ISA_BEGIN
 /// In-place softmax(scale * x) of a row (SIMD exp); scale > 0 lets attention fold its 1/sqrt(d) in here.
 /// keep: optional per-key mask (nonzero = attend).
 inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr, float scale = 1.f) noexcept {
@@ -93,4 +94,5 @@ inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = null
     for (; j < n; ++j) x[j] *= 1.f / sum;
 }
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels

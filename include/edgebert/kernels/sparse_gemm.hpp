@@ -43,6 +43,7 @@
 namespace edgebert::kernels {
 
 namespace detail {
+EDGEBERT_ISA_BEGIN
 
 inline constexpr std::size_t sparse_xt_block_floats = 8192;  ///< floats of one Xᵀ K block (32 KiB)
 inline constexpr std::size_t sparse_out_block = 256;         ///< outputs per Yᵀ block
@@ -363,8 +364,10 @@ inline void check_sparse_args(const char* who, std::size_t k, std::size_t ldx, s
     check_gemm_args(who, k, ldx, n, ldy, ep);
 }
 
+EDGEBERT_ISA_END
 }  // namespace detail
 
+EDGEBERT_ISA_BEGIN
 /// Y[m x n] (row stride ldy) = epilogue(X[m x k] (row stride ldx) · Wᵀ), W a bit-mask matrix [n x k].
 /// The contract of kernels::gemm: threads >= 1; m == 0 or n == 0 touch nothing; k == 0 gives epilogue(0);
 /// columns of Y past n are never touched; shape_error if ldx < k, ldy < n or ld_residual < n. Y must not overlap
@@ -418,6 +421,7 @@ void sparse_gemm(const float* x, std::size_t m, std::size_t ldx, const sparse::b
 #else
 ;
 #endif
+EDGEBERT_ISA_END
 
 namespace reference {
 

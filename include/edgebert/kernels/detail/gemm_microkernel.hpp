@@ -10,19 +10,37 @@
 //     12 x 32, 14 x 32, 6 x 64, 9 x 48 and 7 x 48 were 5-10% slower on this machine's whole-layer profile
 //     (see docs/gemm.md).
 //   * 16 vector registers (SSE2 4 lanes, AVX2 8 lanes): 6 x 2 vectors, the classic 12 accumulators.
+//   * AArch64 NEON (32 registers of 4 lanes): 8 x 12 (24 accumulators + 3 B vectors + 2 A vectors), with a
+//     kernel of its own below: a packed A micro-panel is loaded 4 rows per register and multiplied by lane
+//     (fmla by element), rows read in place are broadcast with ld1r.
 // -DEDGEBERT_GEMM_MR=.. -DEDGEBERT_GEMM_NV=.. -DEDGEBERT_GEMM_KC=.. override them for experiments.
 
 #include <cstddef>
 
 #include <xsimd/xsimd.hpp>
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define EDGEBERT_GEMM_NEON 1
+#else
+#define EDGEBERT_GEMM_NEON 0
+#endif
 
 #include "../../core/config.hpp"
 
 namespace edgebert::kernels::detail {
+EDGEBERT_ISA_BEGIN
 
 using gemm_batch = xsimd::batch<float>;
 inline constexpr std::size_t gemm_lanes = gemm_batch::size;
 
+#if EDGEBERT_GEMM_NEON
+#ifndef EDGEBERT_GEMM_NV
+#define EDGEBERT_GEMM_NV 3
+#endif
+#ifndef EDGEBERT_GEMM_MR
+#define EDGEBERT_GEMM_MR 8
+#endif
+#endif
 #ifndef EDGEBERT_GEMM_NV
 #define EDGEBERT_GEMM_NV (::edgebert::kernels::detail::gemm_lanes >= 16 ? 3 : 2)
 #endif
@@ -48,6 +66,54 @@ static_assert(gemm_mr >= 1 && gemm_mr <= 16, "EDGEBERT_GEMM_MR out of range");
 static_assert(gemm_nv >= 1 && gemm_nv <= 8, "EDGEBERT_GEMM_NV out of range");
 static_assert(gemm_kc >= 1, "EDGEBERT_GEMM_KC must be positive");
 
+#if EDGEBERT_GEMM_NEON
+/// The NEON micro-kernel (MR a multiple of 4, 4-lane vectors): same contract as micro_kernel below.
+template <bool PackedA, std::size_t NV>
+EDGEBERT_ALWAYS_INLINE void micro_kernel_neon(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
+                                              const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
+                                              bool accumulate) noexcept {
+    constexpr std::size_t MR = gemm_mr, W = 4;
+    static_assert(MR % 4 == 0, "the NEON micro-kernel takes A four rows per register");
+    float32x4_t acc[MR][NV];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) acc[r][v] = accumulate ? vld1q_f32(c + r * ldc + v * W) : vdupq_n_f32(0.f);
+    for (std::size_t k = 0; k < kc; ++k) {
+        float32x4_t bv[NV];
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) bv[v] = vld1q_f32(b + v * W);
+        if constexpr (PackedA) {
+            // MR consecutive values of A: MR / 4 loads, then fmla by lane.
+#pragma GCC unroll 4
+            for (std::size_t q = 0; q < MR / 4; ++q) {
+                const float32x4_t av = vld1q_f32(a + 4 * q);
+#pragma GCC unroll 8
+                for (std::size_t v = 0; v < NV; ++v) {
+                    acc[4 * q + 0][v] = vfmaq_laneq_f32(acc[4 * q + 0][v], bv[v], av, 0);
+                    acc[4 * q + 1][v] = vfmaq_laneq_f32(acc[4 * q + 1][v], bv[v], av, 1);
+                    acc[4 * q + 2][v] = vfmaq_laneq_f32(acc[4 * q + 2][v], bv[v], av, 2);
+                    acc[4 * q + 3][v] = vfmaq_laneq_f32(acc[4 * q + 3][v], bv[v], av, 3);
+                }
+            }
+        } else {
+#pragma GCC unroll 16
+            for (std::size_t r = 0; r < MR; ++r) {
+                const float32x4_t ar = vld1q_dup_f32(a + r * lda);
+#pragma GCC unroll 8
+                for (std::size_t v = 0; v < NV; ++v) acc[r][v] = vfmaq_f32(acc[r][v], bv[v], ar);
+            }
+        }
+        a += PackedA ? MR : 1;
+        b += NV * W;
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) vst1q_f32(c + r * ldc + v * W, acc[r][v]);
+}
+#endif
+
 /// acc(MR x NR) (+)= A micro-panel · B micro-panel over kc steps, stored to the tile c (row stride ldc).
 /// B: kc rows of NV * lanes floats, 64-byte aligned rows (a packed panel).
 /// A: PackedA: MR consecutive values per k (a packed micro-panel, lda unused); otherwise MR rows read in
@@ -57,6 +123,12 @@ template <bool PackedA, std::size_t NV = gemm_nv>
 EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
                                          const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
                                          bool accumulate) noexcept {
+#if EDGEBERT_GEMM_NEON
+    if constexpr (gemm_lanes == 4 && gemm_mr % 4 == 0) {
+        micro_kernel_neon<PackedA, NV>(kc, a, lda, b, c, ldc, accumulate);
+        return;
+    }
+#endif
     using B = gemm_batch;
     constexpr std::size_t W = gemm_lanes, MR = gemm_mr;
     B acc[MR][NV];
@@ -90,4 +162,5 @@ EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_R
         for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
 }
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels::detail

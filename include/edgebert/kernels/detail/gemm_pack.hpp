@@ -11,7 +11,40 @@
 #include <cstddef>
 #include <cstring>
 
+#include "../../core/config.hpp"
+
 namespace edgebert::kernels::detail {
+
+/// Pack row-major B [k x n] (row stride ldb) into panels nr wide, nr known at run time (packing at load, for
+/// a panel width the active kernels choose).
+inline void pack_kn_panels(std::size_t nr, const float* b, std::size_t k, std::size_t n, std::size_t ldb, float* dst) noexcept {
+    const std::size_t npanels = (n + nr - 1) / nr;
+    for (std::size_t p = 0; p < npanels; ++p) {
+        const std::size_t j0 = p * nr, w = std::min(nr, n - j0);
+        float* out = dst + p * k * nr;
+        for (std::size_t kk = 0; kk < k; ++kk) {
+            std::memcpy(out + kk * nr, b + kk * ldb + j0, w * sizeof(float));
+            std::fill(out + kk * nr + w, out + kk * nr + nr, 0.f);
+        }
+    }
+}
+
+/// Pack Bᵀ, B [n x k] row-major (a PyTorch Linear weight), into panels nr wide, nr known at run time.
+inline void pack_transposed(std::size_t nr, const float* b, std::size_t n, std::size_t k, std::size_t ldb, float* dst) noexcept {
+    const std::size_t npanels = (n + nr - 1) / nr;
+    for (std::size_t p = 0; p < npanels; ++p) {
+        float* out = dst + p * k * nr;
+        const std::size_t j0 = p * nr, w = std::min(nr, n - j0);
+        for (std::size_t j = 0; j < w; ++j) {
+            const float* src = b + (j0 + j) * ldb;
+            for (std::size_t kk = 0; kk < k; ++kk) out[kk * nr + j] = src[kk];
+        }
+        if (w < nr)
+            for (std::size_t kk = 0; kk < k; ++kk) std::fill(out + kk * nr + w, out + kk * nr + nr, 0.f);
+    }
+}
+
+EDGEBERT_ISA_BEGIN
 
 /// Pack row-major B [k x n] (row stride ldb) into panels NR wide at dst (ceil(n/NR) * k * NR floats),
 /// zero-padding the last panel.
@@ -60,4 +93,5 @@ inline void pack_a_panel(const float* a, std::size_t lda, std::size_t rows, std:
     }
 }
 
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels::detail
