@@ -15,7 +15,7 @@
 
 using namespace edgebert;
 
-using test_util::compress;
+using test_util::compress_model;
 using test_util::rewrite;
 
 TEST_CASE("compressed models decode to exactly the pruned and quantized weights", "[compress]") {

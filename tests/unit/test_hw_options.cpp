@@ -46,7 +46,7 @@ TEST_CASE("either-operand gating: an all-zero activation gates every product-sum
     p.gating = zero_gating::either_vector;
     CHECK(cycle_model{p}.product(32, 32, 32, 0.0, weight_source::none, 1.0).macs_executed == 0.0);
     // a trace's input_density reaches the product
-    model::matmul_work m{"qkv", 32, 32, 32, 32 * 32, 8};
+    model::matmul_work m{trace::product::qkv, 32, 32, 32, 32 * 32, 8};
     m.input_density = 0.0;
     CHECK(cycle_model{p}.matmul(m).macs_executed == 0.0);
     m.input_density = 1.5;

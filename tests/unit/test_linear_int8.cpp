@@ -92,7 +92,7 @@ TEST_CASE("weight_storage::int8: every matrix of an fp32 model is int8 and the l
 TEST_CASE("weight_storage::int8 requantizes a compressed model's 8-bit matrices per channel", "[weight_storage][int8]") {
     const auto cfg = test_util::odd_config();
     const std::string path = test_util::temp_path("int8_af8.safetensors");
-    io::compress_options copt;
+    compress::compress_options copt;
     copt.format = "af8e3";
     copt.encoder_sparsity = 0.5;
     test_util::compress_model(path, cfg, model::albert_model::random_weights(cfg, 19), copt);
