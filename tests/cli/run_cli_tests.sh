@@ -80,7 +80,7 @@ printf 'en\thello\nklingon\tnuqneH\n' > bad.tsv
 expect "classify bad name"  1 "bad.tsv:2: label \"klingon\""       -- "$bin" classify --model "$bundled" --task lang --input bad.tsv --labeled
 expect "classify no tab"    1 "expected LABEL<TAB>TEXT"           -- "$bin" classify --model "$bundled" --task sst2 --input <(echo no tab here) --labeled
 expect "classify predictor" 0 '"exit":"predictor:'                -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled --exit predictor:0.6
-expect "classify pairs"     0 '"tokens":11'                        -- sh -c "printf '1\\ta fine film .\\tthe acting is bad .\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
+expect "classify pairs"     0 '"tokens":12'                        -- sh -c "printf '1\\ta fine film .\\tthe acting is bad .\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
 expect "classify pair tab"  1 "expected TEXT_A<TAB>TEXT_B"        -- sh -c "printf '1\\tonly one text\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
 
 if "$py" -c "import numpy" 2>/dev/null; then
@@ -156,7 +156,7 @@ print(bool(np.allclose(a, b, rtol=1e-4, atol=1e-4)), bool(np.allclose(a, c, rtol
   expect "block and dense"    2 "exclude each other"                -- "$bin" compress --model ramps --out small2 --block 4x4 --dense
   expect "unknown weights"    2 "unknown weight storage 'int4'"     -- "$bin" run --model blocks --input in.json --out o21 --weights int4
   expect "bench int8 storage" 0 '"matrices":{"int8":'               -- "$bin" bench --model blocks --seq-len 8 --iters 2 --warmup 0 --weights int8
-  expect "verify HF folder"   1 "not a compressed model"            -- "$bin" bench --model ramps --seq-len 8 --iters 1 --warmup 0 --verify
+  expect "verify HF folder"   1 "no golden outputs"               -- "$bin" bench --model ramps --seq-len 8 --iters 1 --warmup 0 --verify
   head -c 300 small/model.safetensors > cut.safetensors
   expect "truncated compressed" 1 "cut.safetensors"                 -- "$bin" run --model cut.safetensors --input in.json --out o20
   # a compressed model folder keeps its tasks and tokenizer: classify runs on it

@@ -178,7 +178,10 @@ TEST_CASE("corrupt compressed models are refused with the culprit named", "[comp
         g["logits"][0][0] = g["logits"][0][0].get<float>() + 1.f;
         m["golden"] = g.dump();
     });
-    CHECK_NOTHROW(model::albert_model::load(bad));  // not asked to verify
+    model::load_options unchecked;
+    unchecked.golden = model::golden_check::off;
+    CHECK_NOTHROW(model::albert_model::load(bad, unchecked));  // told not to verify
+    CHECK_THROWS_WITH(model::albert_model::load(bad), Catch::Contains("golden check failed: sentence 0 label 0"));  // checked by default
     CHECK_THROWS_WITH(model::albert_model::load(bad, true), Catch::Contains("golden check failed: sentence 0 label 0"));
     CHECK_THROWS_WITH(io::compressed_model::open(test_util::temp_path("nothing.safetensors")), Catch::Contains("nothing.safetensors"));
 }

@@ -167,6 +167,8 @@ TEST_CASE("priced answers: energy, latency and the V/f point; the deadline follo
     REQUIRE(r.energy);
     CHECK(r.energy_uj() > 0);
     CHECK(r.energy->edgebert.exit_layer == r.exit_layer);
+    CHECK(r.exit_layer < r.layers);                          // this sentence leaves early, and yet
+    CHECK(r.energy->all_layers.exit_layer == r.layers);      // the all-layers baseline prices every layer
     CHECK(r.latency_ms() <= nlp.pricer("sst2").options().target_ms + 1e-9);
     CHECK(r.voltage_v() > 0);
     CHECK(nlp.pricer("sst2").options().target_ms == Approx(nlp.deadline_ms("sst2")));

@@ -114,7 +114,7 @@ public:
         embeddings_.forward(in, ws.embedded.data(), threads);
         mapping_in_.forward(ws.embedded.data(), M, E, hidden, H, threads);
         if constexpr (trace::observes_anything_v<Observer>) {
-            trace::notify(observer, trace::embeddings_event{M, E, H, config_.vocab_size, embeddings_.word_density()});
+            trace::notify(observer, trace::embeddings_event{M, E, H, config_.vocab_size, embeddings_.word_density(), config_.num_hidden_layers});
             trace::notify(observer, trace::matmul_event{0, work_of(trace::product::embedding_projection, mapping_in_, M,
                                                                    trace::weight_home::backbone)});
         }
@@ -141,6 +141,13 @@ public:
         }
     }
 
+    /// One AlbertLayer in place on hidden [M x H], unobserved.
+    template <class Layer>
+    void run_layer(const Layer& layer, const kernels::attention_shape& shape, encoder_workspace& ws, float* hidden, int threads,
+                   const task_layer* t = nullptr, const encoder_task* task = nullptr) const {
+        trace::null_observer none;
+        run_layer(layer, shape, ws, hidden, threads, t, task, none, 1);
+    }
     /// One AlbertLayer (of any storage) in place on hidden [M x H], with a task's parts when given; `depth`
     /// (1-based) labels the events the observer receives.
     template <class Layer, class Observer = trace::null_observer>

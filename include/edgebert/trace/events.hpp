@@ -23,6 +23,7 @@ struct embeddings_event {
     std::size_t hidden_size = 0;       ///< H
     std::size_t vocab_size = 0;
     double word_density = 1.0;         ///< nonzero fraction of the word table
+    std::size_t layers = 0;            ///< the model's depth (num_hidden_layers)
 };
 struct layer_begin_event {
     std::size_t layer = 0;   ///< 1-based depth

@@ -19,6 +19,7 @@ public:
         t_.hidden_size = e.hidden_size;
         t_.vocab_size = e.vocab_size;
         t_.embedding_density = e.word_density;
+        t_.layers_total = e.layers;
     }
     void on(const layer_begin_event& e) {
         layer_work w;
@@ -48,7 +49,7 @@ public:
         if (e.sentence == 0) t_.exit_layer = e.layer;
     }
 
-    /// The trace so far. layers_total is the deepest layer seen unless set_depth() says the model's depth.
+    /// The trace so far (layers_total: the model's depth, from the embeddings event).
     const inference_trace& trace() const noexcept { return t_; }
     /// Sentence 0's off-ramp entropies in full precision, as its exit policy saw them.
     const std::vector<double>& entropies() const noexcept { return entropies_; }
