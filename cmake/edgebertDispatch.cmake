@@ -12,6 +12,7 @@
 set(EDGEBERT_DISPATCH_SETS
   "sse2|"
   "avx2|-march=x86-64-v3"
+  "avx2_vnni|-march=x86-64-v3,-mavxvnni"
   "avx512|-march=x86-64-v4"
   "avx512_icl|-march=x86-64-v4,-mavx512vbmi,-mavx512vnni"
   CACHE INTERNAL "instruction set|compile flags (comma-separated), in the order of kernel_choices()")

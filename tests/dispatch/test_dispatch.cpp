@@ -29,7 +29,7 @@ std::vector<kernel_choice> choices() {
 
 TEST_CASE("the kernels in use are the best set this processor runs, or the one EDGEBERT_KERNELS names", "[dispatch]") {
     const auto all = choices();
-    REQUIRE(all.size() == 4);
+    REQUIRE(all.size() == 5);
     CHECK(std::string(all[0].table->name) == "sse2");
     CHECK(all[0].supported);  // every x86-64 processor
     const kernel_table* best = nullptr;
@@ -43,11 +43,20 @@ TEST_CASE("the kernels in use are the best set this processor runs, or the one E
     const std::string words = instruction_set();
     CHECK(words.find(active_kernels().name) != std::string::npos);
     INFO(words);
-    // The panel widths follow each set's SIMD width (docs/gemm.md): 8, 16, 48, 48.
+    // The panel widths follow each set's SIMD width (docs/gemm.md): 8, 16, 16, 48, 48.
     CHECK(all[0].table->panel_width == 8);
     CHECK(all[1].table->panel_width == 16);
-    CHECK(all[2].table->panel_width == 48);
+    CHECK(all[2].table->panel_width == 16);
     CHECK(all[3].table->panel_width == 48);
+    CHECK(all[4].table->panel_width == 48);
+    // Each set's integer path: the widest multiply-add of 8-bit integers its flags allow.
+    CHECK(std::string(all[0].table->gemm_i8_isa()) == "portable");
+    CHECK(std::string(all[1].table->gemm_i8_isa()) == "avx2");
+    CHECK(std::string(all[2].table->gemm_i8_isa()) == "avx-vnni");
+    CHECK(std::string(all[3].table->gemm_i8_isa()) == "avx2");
+    CHECK(std::string(all[4].table->gemm_i8_isa()) == "avx512-vnni");
+    CHECK(std::string(gemm_i8_isa()) == active_kernels().gemm_i8_isa());
+    CHECK(words.find(std::string("int8 ") + gemm_i8_isa()) != std::string::npos);
 }
 
 TEST_CASE("every supported set's GEMM matches the scalar reference; a matrix packed for another set is refused",
@@ -91,6 +100,35 @@ TEST_CASE("every supported set's GEMM matches the scalar reference; a matrix pac
         const packed_matrix wrong = packed_matrix::from_weight(w.data(), n, k, k, other);
         std::vector<float> out(m * ldc);
         REQUIRE_THROWS_AS(t.gemm(a.data(), m, lda, wrong, out.data(), ldc, {}, 1), edgebert::shape_error);
+    }
+    CHECK(tested >= 1);
+}
+
+TEST_CASE("every supported set's integer GEMM equals the scalar int8 reference bit for bit", "[dispatch]") {
+    const std::size_t m = 19, k = 77, n = 41, lda = 83, ldc = 45;  // odd sizes: edge tiles, k not a multiple of 4
+    auto a = random_vector(m * lda, 11);
+    a[3] = 0.f;
+    for (std::size_t t = 0; t < k; ++t) a[5 * lda + t] = 0.f;  // an all-zero row: scale 0
+    const auto w = random_vector(n * k, 12), bias = random_vector(n, 13);
+    const i8_packed_matrix b = i8_packed_matrix::quantize(w.data(), n, k, k);
+    std::vector<std::int8_t> codes(n * k);
+    std::vector<float> scales(n);
+    quantize_rows_i8(w.data(), n, k, k, codes.data(), scales.data());
+    epilogue ep;
+    ep.bias = bias.data();
+    std::vector<float> ref(m * ldc, 0.f);
+    reference::gemm_i8(a.data(), m, k, lda, codes.data(), n, k, scales.data(), ref.data(), ldc, ep);
+    std::size_t tested = 0;
+    for (const auto& c : choices()) {
+        if (!c.supported) continue;
+        ++tested;
+        INFO("kernel set " << c.table->name << ", integer path " << c.table->gemm_i8_isa());
+        for (int threads : {1, 2}) {
+            std::vector<float> out(m * ldc, 0.f);
+            c.table->gemm_i8(a.data(), m, lda, b, out.data(), ldc, ep, threads);
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j) REQUIRE(out[i * ldc + j] == ref[i * ldc + j]);
+        }
     }
     CHECK(tested >= 1);
 }

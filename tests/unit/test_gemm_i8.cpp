@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 #include <catch2/catch.hpp>
 #include <edgebert/kernels/gemm_i8.hpp>
 
@@ -25,6 +29,7 @@ namespace {
 // (exit 77) on a CPU without its instructions.
 #ifdef EDGEBERT_TEST_EXPECT_I8_ISA
 const bool cpu_runs_this_target = [] {
+#if defined(__x86_64__)
     __builtin_cpu_init();
     bool ok = __builtin_cpu_supports("avx2");
 #if defined(__AVXVNNI__)
@@ -32,6 +37,11 @@ const bool cpu_runs_this_target = [] {
 #endif
 #if !defined(__AVX2__)
     ok = true;
+#endif
+#elif defined(__aarch64__) && defined(__linux__) && defined(__ARM_FEATURE_DOTPROD)
+    const bool ok = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;  // HWCAP_ASIMDDP: the dot-product instructions
+#else
+    const bool ok = true;
 #endif
     if (!ok) {
         std::fprintf(stderr, "this CPU cannot run the %s path: skipped\n", EDGEBERT_TEST_EXPECT_I8_ISA);
@@ -42,7 +52,7 @@ const bool cpu_runs_this_target = [] {
 
 TEST_CASE("the variant compiled the integer path it was built for", "[gemm_i8]") {
     const std::string want = EDGEBERT_TEST_EXPECT_I8_ISA;
-    REQUIRE(std::string(gemm_i8_isa()) == (want == "avxvnni" ? "avx-vnni" : want));
+    REQUIRE(std::string(gemm_i8_isa()) == (want == "avxvnni" ? "avx-vnni" : want == "neon_dotprod" ? "neon-dotprod" : want));
 }
 #endif
 

@@ -11,7 +11,8 @@
 // The integer sum is exact, so the fast paths equal the scalar reference (reference::gemm_i8) bit for bit
 // before the epilogue, whatever the instruction set or thread count.
 //
-// The packed layout and the micro-kernels (AVX-512 VNNI, AVX-VNNI, AVX2, portable; chosen at compile time) are
+// The packed layout and the micro-kernels (AVX-512 VNNI, AVX-VNNI, AVX2, NEON dot product, NEON, portable;
+// chosen at compile time, or at start with runtime dispatch on x86) are
 // in detail/gemm_i8_microkernel.hpp. The activations are quantized once per product into a thread-local
 // buffer, before the threads start; the Q, K and V projections are one product (nn::linear stacks them), so
 // they share it. Threads split the tiles like kernels::gemm (detail::for_each_tile_block).
@@ -150,7 +151,20 @@ private:
     std::vector<std::int32_t> colsum_;
 };
 
+#if defined(EDGEBERT_KERNEL_DISPATCH) && !defined(EDGEBERT_KERNEL_ISA)
+// Runtime dispatch (kernels/dispatch.hpp): the entry points below are defined by dispatcher.inc, as calls into
+// the integer path of the instruction set it chose.
+
+/// Name of the integer path in use: "avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon" or
+/// "portable".
+const char* gemm_i8_isa() noexcept;
+/// As the header-only gemm_i8 below, on the dispatched set's integer path.
+void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_packed_matrix& b, float* c, std::size_t ldc,
+             const epilogue& ep = {}, int threads = 1);
+#else
+
 namespace detail {
+EDGEBERT_ISA_BEGIN
 inline namespace EDGEBERT_I8_ISA_NAMESPACE {
 
 /// A quantized per row: rows padded to a multiple of MR (zero rows), k to a multiple of 4; scales per row.
@@ -224,11 +238,14 @@ inline void compute_i8_tiles(const i8_activations& a, std::size_t m, const i8_pa
 }
 
 }  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
+EDGEBERT_ISA_END
 }  // namespace detail
 
+EDGEBERT_ISA_BEGIN
 inline namespace EDGEBERT_I8_ISA_NAMESPACE {
 
-/// Name of the integer path compiled in: "avx512-vnni", "avx-vnni", "avx2" or "portable".
+/// Name of the integer path compiled in: "avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon" or
+/// "portable".
 inline const char* gemm_i8_isa() noexcept { return detail::i8_isa_name; }
 
 /// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · Wᵀ) with W int8 (b.k() == k), the contract
@@ -248,6 +265,8 @@ inline void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_pac
 }
 
 }  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
+EDGEBERT_ISA_END
+#endif  // EDGEBERT_KERNEL_DISPATCH && !EDGEBERT_KERNEL_ISA
 
 namespace reference {
 

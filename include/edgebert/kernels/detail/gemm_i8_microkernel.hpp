@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// The integer micro-kernels of kernels/gemm_i8.hpp, one per instruction set, chosen at compile time (#if on
-// the target's ISA macros). All of them read the same packed weight layout:
+// The integer micro-kernels of kernels/gemm_i8.hpp, one per instruction set (AVX-512 VNNI, AVX-VNNI, AVX2,
+// AArch64 NEON with or without the dot-product extension, portable), chosen at compile time (#if on the
+// target's ISA macros). All of them read the same packed weight layout:
 //   panels of 16 output columns; inside a panel, k in groups of 4 (k padded with zero weights to a multiple of
 //   4); group g is 64 bytes: column j's four weights W[j][4g .. 4g+3] at bytes 4j .. 4j+3.
 // That is exactly the operand of vpdpbusd on a 512-bit register (16 int32 lanes, each the dot product of 4
@@ -15,6 +16,8 @@
 //     |q| (at most 127) and sign(q)·w (vpsignb): a pair sums to at most 2·127·127 = 32258 < 32767, no
 //     saturation ever (weights exclude -128, whose negation would overflow);
 //   * portable: q itself, plain loops.
+//   * AArch64: q itself; sdot (vdotq_s32, ARMv8.2 dot product) multiplies signed by signed bytes, four at a
+//     time per int32 lane; plain NEON widens the byte products to int16 (vmull_s8) and adds pairwise.
 // A tile is MR rows x NV panels; the sums of all k are kept in int32 registers and written to an int32 tile.
 
 #include <algorithm>
@@ -22,6 +25,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "../../core/config.hpp"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
@@ -32,16 +37,28 @@
 #elif defined(__AVX2__)
 #include <immintrin.h>
 #define EDGEBERT_I8_ISA_AVX2 1
+#elif defined(__aarch64__) && defined(__ARM_NEON) && defined(__ARM_FEATURE_DOTPROD)
+#include <arm_neon.h>
+#define EDGEBERT_I8_ISA_NEON_DOTPROD 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define EDGEBERT_I8_ISA_NEON 1
 #endif
 
 // Everything that depends on the instruction set lives in an inline namespace named after it, so translation
-// units compiled for different targets (tests of each path, a future runtime dispatch) never share a symbol.
+// units compiled for different targets (tests of each path) never share a symbol; under runtime dispatch that
+// namespace sits inside the dispatched set's own (EDGEBERT_ISA_BEGIN), since two sets may pick the same path
+// (avx2 and avx512 both compile the AVX2 one) with different flags.
 #if defined(EDGEBERT_I8_ISA_AVX512VNNI)
 #define EDGEBERT_I8_ISA_NAMESPACE i8_avx512vnni
 #elif defined(EDGEBERT_I8_ISA_AVXVNNI)
 #define EDGEBERT_I8_ISA_NAMESPACE i8_avxvnni
 #elif defined(EDGEBERT_I8_ISA_AVX2)
 #define EDGEBERT_I8_ISA_NAMESPACE i8_avx2
+#elif defined(EDGEBERT_I8_ISA_NEON_DOTPROD)
+#define EDGEBERT_I8_ISA_NAMESPACE i8_neon_dotprod
+#elif defined(EDGEBERT_I8_ISA_NEON)
+#define EDGEBERT_I8_ISA_NAMESPACE i8_neon
 #else
 #define EDGEBERT_I8_ISA_NAMESPACE i8_portable
 #endif
@@ -51,6 +68,7 @@ namespace edgebert::kernels::detail {
 inline constexpr std::size_t i8_panel_width = 16;  ///< output columns per packed panel
 inline constexpr std::size_t i8_k_group = 4;       ///< k values per 4-byte dot product
 
+EDGEBERT_ISA_BEGIN
 inline namespace EDGEBERT_I8_ISA_NAMESPACE {
 
 #if defined(EDGEBERT_I8_ISA_AVX512VNNI)
@@ -65,6 +83,14 @@ inline constexpr std::size_t i8_mr = 6, i8_nv = 1;  // 12 accumulators (2 per pa
 inline constexpr const char* i8_isa_name = "avx2";
 inline constexpr bool i8_unsigned_activations = false;
 inline constexpr std::size_t i8_mr = 4, i8_nv = 1;  // 8 accumulators + 2 weights + |a|, a, ones, product
+#elif defined(EDGEBERT_I8_ISA_NEON_DOTPROD)
+inline constexpr const char* i8_isa_name = "neon-dotprod";
+inline constexpr bool i8_unsigned_activations = false;  // sdot multiplies signed by signed bytes
+inline constexpr std::size_t i8_mr = 4, i8_nv = 1;     // 16 accumulators + 4 weights + 4 rows of 16 bytes
+#elif defined(EDGEBERT_I8_ISA_NEON)
+inline constexpr const char* i8_isa_name = "neon";
+inline constexpr bool i8_unsigned_activations = false;
+inline constexpr std::size_t i8_mr = 4, i8_nv = 1;
 #else
 inline constexpr const char* i8_isa_name = "portable";
 inline constexpr bool i8_unsigned_activations = false;
@@ -123,6 +149,63 @@ inline void i8_micro_kernel(std::size_t kg, const std::uint8_t* a, std::size_t l
     }
     for (std::size_t r = 0; r < MR; ++r)
         for (std::size_t h = 0; h < NH; ++h) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * NR + h * 8), acc[r][h]);
+#elif defined(EDGEBERT_I8_ISA_NEON_DOTPROD) || defined(EDGEBERT_I8_ISA_NEON)
+    // A panel's k group is four 16-byte registers, each four columns x four k values: the operand of sdot
+    // (vdotq_laneq_s32: lane i of the result += the dot product of its 4 bytes with the lane's 4 bytes of A).
+    constexpr std::size_t NQ = 4 * NV;  // 4-column quarters
+    int32x4_t acc[MR][NQ];
+    for (std::size_t r = 0; r < MR; ++r)
+        for (std::size_t q = 0; q < NQ; ++q) acc[r][q] = vdupq_n_s32(0);
+    const auto weights = [&](std::size_t g, int8x16_t* w) {
+        for (std::size_t q = 0; q < NQ; ++q) w[q] = vld1q_s8(b + (q / 4) * panel_bytes + g * 64 + (q % 4) * 16);
+    };
+#if defined(EDGEBERT_I8_ISA_NEON_DOTPROD)
+    // Four k groups per load of A: each row's 16 bytes, one lane per group.
+    std::size_t g = 0;
+    for (; g + 4 <= kg; g += 4) {
+        int8x16_t x[MR];
+        for (std::size_t r = 0; r < MR; ++r) x[r] = vreinterpretq_s8_u8(vld1q_u8(a + r * lda + g * 4));
+        int8x16_t w[NQ];
+#define EDGEBERT_I8_SDOT_GROUP(lane)                                                                     \
+        weights(g + lane, w);                                                                            \
+        for (std::size_t r = 0; r < MR; ++r)                                                             \
+            for (std::size_t q = 0; q < NQ; ++q) acc[r][q] = vdotq_laneq_s32(acc[r][q], w[q], x[r], lane);
+        EDGEBERT_I8_SDOT_GROUP(0)
+        EDGEBERT_I8_SDOT_GROUP(1)
+        EDGEBERT_I8_SDOT_GROUP(2)
+        EDGEBERT_I8_SDOT_GROUP(3)
+#undef EDGEBERT_I8_SDOT_GROUP
+    }
+    for (; g < kg; ++g) {  // the last groups, one at a time: the row's 4 bytes in every lane
+        int8x16_t w[NQ];
+        weights(g, w);
+        for (std::size_t r = 0; r < MR; ++r) {
+            std::int32_t four;
+            std::memcpy(&four, a + r * lda + g * 4, 4);
+            const int8x16_t x = vreinterpretq_s8_s32(vdupq_n_s32(four));
+            for (std::size_t q = 0; q < NQ; ++q) acc[r][q] = vdotq_s32(acc[r][q], w[q], x);
+        }
+    }
+#else
+    // Without sdot: widening byte products (at most 127 x 127, exact in int16), then pairwise sums to the
+    // four k values of each column.
+    for (std::size_t g = 0; g < kg; ++g) {
+        int8x16_t w[NQ];
+        weights(g, w);
+        for (std::size_t r = 0; r < MR; ++r) {
+            std::int32_t four;
+            std::memcpy(&four, a + r * lda + g * 4, 4);
+            const int8x16_t x = vreinterpretq_s8_s32(vdupq_n_s32(four));
+            for (std::size_t q = 0; q < NQ; ++q) {
+                const int16x8_t lo = vmull_s8(vget_low_s8(w[q]), vget_low_s8(x));  // columns 0, 1
+                const int16x8_t hi = vmull_high_s8(w[q], x);                       // columns 2, 3
+                acc[r][q] = vaddq_s32(acc[r][q], vpaddq_s32(vpaddlq_s16(lo), vpaddlq_s16(hi)));
+            }
+        }
+    }
+#endif
+    for (std::size_t r = 0; r < MR; ++r)
+        for (std::size_t q = 0; q < NQ; ++q) vst1q_s32(out + r * NR + q * 4, acc[r][q]);
 #else
     for (std::size_t r = 0; r < MR; ++r) {
         const std::int8_t* x = reinterpret_cast<const std::int8_t*>(a + r * lda);
@@ -195,4 +278,5 @@ inline void i8_quantize_row(const float* x, std::size_t k, float inv, bool unsig
 }
 
 }  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
+EDGEBERT_ISA_END
 }  // namespace edgebert::kernels::detail
