@@ -159,6 +159,11 @@ inline void i8_micro_kernel(std::size_t kg, const std::uint8_t* a, std::size_t l
     const auto weights = [&](std::size_t g, int8x16_t* w) {
         for (std::size_t q = 0; q < NQ; ++q) w[q] = vld1q_s8(b + (q / 4) * panel_bytes + g * 64 + (q % 4) * 16);
     };
+    const auto broadcast_group = [&](std::size_t r, std::size_t g) {  // row r's 4 bytes of group g, in every lane
+        std::int32_t four;
+        std::memcpy(&four, a + r * lda + g * 4, 4);
+        return vreinterpretq_s8_s32(vdupq_n_s32(four));
+    };
 #if defined(EDGEBERT_I8_ISA_NEON_DOTPROD)
     // Four k groups per load of A: each row's 16 bytes, one lane per group.
     std::size_t g = 0;
@@ -176,13 +181,11 @@ inline void i8_micro_kernel(std::size_t kg, const std::uint8_t* a, std::size_t l
         EDGEBERT_I8_SDOT_GROUP(3)
 #undef EDGEBERT_I8_SDOT_GROUP
     }
-    for (; g < kg; ++g) {  // the last groups, one at a time: the row's 4 bytes in every lane
+    for (; g < kg; ++g) {  // the last groups, one at a time
         int8x16_t w[NQ];
         weights(g, w);
         for (std::size_t r = 0; r < MR; ++r) {
-            std::int32_t four;
-            std::memcpy(&four, a + r * lda + g * 4, 4);
-            const int8x16_t x = vreinterpretq_s8_s32(vdupq_n_s32(four));
+            const int8x16_t x = broadcast_group(r, g);
             for (std::size_t q = 0; q < NQ; ++q) acc[r][q] = vdotq_s32(acc[r][q], w[q], x);
         }
     }
@@ -193,9 +196,7 @@ inline void i8_micro_kernel(std::size_t kg, const std::uint8_t* a, std::size_t l
         int8x16_t w[NQ];
         weights(g, w);
         for (std::size_t r = 0; r < MR; ++r) {
-            std::int32_t four;
-            std::memcpy(&four, a + r * lda + g * 4, 4);
-            const int8x16_t x = vreinterpretq_s8_s32(vdupq_n_s32(four));
+            const int8x16_t x = broadcast_group(r, g);
             for (std::size_t q = 0; q < NQ; ++q) {
                 const int16x8_t lo = vmull_s8(vget_low_s8(w[q]), vget_low_s8(x));  // columns 0, 1
                 const int16x8_t hi = vmull_high_s8(w[q], x);                       // columns 2, 3
