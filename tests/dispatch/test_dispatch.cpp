@@ -3,23 +3,18 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <edgebert/kernels/dispatch.hpp>
 
+#include "support/test_random.hpp"
+
 using namespace edgebert::kernels;
 
 namespace {
-std::vector<float> random_vector(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = nd(rng);
-    return v;
-}
+std::vector<float> random_vector(std::size_t n, unsigned seed) { return test_util::normal_values(n, seed, 1.f); }
 std::vector<kernel_choice> choices() {
     std::vector<kernel_choice> all(8);
     all.resize(kernel_choices(all.data(), all.size()));
