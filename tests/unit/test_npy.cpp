@@ -35,7 +35,12 @@ std::vector<std::uint8_t> make_npy(const std::string& dict, const std::vector<st
     const std::size_t prefix = major == 1 ? 10 : 12;
     h.append((64 - (prefix + h.size() + 1) % 64) % 64, ' ');
     h += '\n';
-    std::vector<std::uint8_t> out{0x93, 'N', 'U', 'M', 'P', 'Y', std::uint8_t(major), std::uint8_t(minor)};
+    // Reserved up front: GCC 12 at -O3 reports a false stringop-overflow in push_back's reallocation path.
+    std::vector<std::uint8_t> out;
+    out.reserve(prefix + h.size() + body.size());
+    for (std::uint8_t c : {std::uint8_t(0x93), std::uint8_t('N'), std::uint8_t('U'), std::uint8_t('M'), std::uint8_t('P'),
+                           std::uint8_t('Y'), std::uint8_t(major), std::uint8_t(minor)})
+        out.push_back(c);
     for (std::size_t i = 0; i < prefix - 8; ++i) out.push_back(std::uint8_t(h.size() >> (8 * i)));
     out.insert(out.end(), h.begin(), h.end());
     out.insert(out.end(), body.begin(), body.end());
