@@ -114,13 +114,16 @@ struct predictor_policy {
 
     /// The layer the predictor names for these entropies (or 0 when the sentence exits before predicting).
     std::size_t predicted_layer(const double* entropies) const noexcept {
-        for (std::size_t i = 1; i <= lut.predict_layer(); ++i)
+        const std::size_t p = lut.predict_layer();
+        if (p == 0) return 0;  // never for a loaded table (its key layer is >= 1); lets GCC prove p - 1 >= 0
+        for (std::size_t i = 1; i <= p; ++i)
             if (entropies[i - 1] < threshold) return 0;
-        return lut.predicted_exit_layer(entropies[lut.predict_layer() - 1], threshold);
+        return lut.predicted_exit_layer(entropies[p - 1], threshold);
     }
 
     bool exits_at(std::size_t layer, const double* entropies, std::size_t layers) const noexcept {
         const std::size_t p = lut.predict_layer();
+        if (p == 0) return false;  // as above
         if (layer <= p) return entropies[layer - 1] < threshold;
         if (layer + 2 > layers) return false;  // no checks after layer L-2 (EdgeBERT's loop bound)
         const std::size_t predicted = lut.predicted_exit_layer(entropies[p - 1], threshold);
