@@ -14,6 +14,9 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <catch2/catch.hpp>
 #include <edgebert/kernels/gemm_i8.hpp>
@@ -33,7 +36,9 @@ const bool cpu_runs_this_target = [] {
     __builtin_cpu_init();
     bool ok = __builtin_cpu_supports("avx2");
 #if defined(__AVXVNNI__)
-    ok = ok && __builtin_cpu_supports("avxvnni");
+    // CPUID leaf 7, sub-leaf 1, EAX bit 4 (clang 14's __builtin_cpu_supports does not know "avxvnni").
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    ok = ok && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 4) & 1u);
 #endif
 #if !defined(__AVX2__)
     ok = true;
