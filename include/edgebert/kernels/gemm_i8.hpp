@@ -185,6 +185,10 @@ inline i8_activations quantize_activations(const float* a, std::size_t m, std::s
     bytes.reserve_scratch(rows * ld);
     scales.resize(rows);
     const std::uint8_t pad = i8_unsigned_activations ? 128 : 0;  // the value of 0: adds nothing beyond the colsum term
+    if (ld == 0) {  // k == 0: no bytes (and no buffer: memset of a null pointer is undefined even for 0 bytes)
+        std::fill(scales.begin(), scales.end(), 0.f);
+        return {bytes.data(), ld, scales.data()};
+    }
     for (std::size_t i = 0; i < rows; ++i) {
         std::uint8_t* out = bytes.data() + i * ld;
         if (i >= m) {
