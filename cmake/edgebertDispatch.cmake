@@ -3,8 +3,8 @@
 #   include(edgebertDispatch)                    # from edgebert's cmake/ folder
 #   edgebert_add_dispatched_kernels(my_app)      # x86-64 only
 #
-# adds to the target the dispatcher (compiled without instruction-set flags) and the kernels compiled once per
-# instruction set with that set's flags, and defines EDGEBERT_SEPARATE_KERNELS and EDGEBERT_KERNEL_DISPATCH on it
+# adds to the target the dispatcher and the default pipeline (compiled without instruction-set flags) and the
+# kernels compiled once per instruction set with that set's flags, and defines EDGEBERT_SEPARATE_KERNELS and EDGEBERT_KERNEL_DISPATCH on it
 # (PUBLIC: every translation unit that includes edgebert must see them). The rest of the program must be compiled
 # without -march (or with the lowest one it should run on). The dispatcher comes first among the sources: where an
 # inline function of the standard library is compiled in several of these files, the linker keeps the first copy
@@ -23,6 +23,13 @@ function(edgebert_add_dispatched_kernels target)
   set(src "${dir}/dispatcher.cpp")
   if(NOT EXISTS "${src}")
     file(WRITE "${src}" "#include <edgebert/kernels/dispatcher.inc>\n")
+  endif()
+  target_sources(${target} PRIVATE "${src}")
+  # The compiled mode's default pipeline (pipeline/pipeline.hpp), compiled once here, without instruction-set
+  # flags like everything that is not a kernel; the program's other files only declare it.
+  set(src "${dir}/pipeline_instance.cpp")
+  if(NOT EXISTS "${src}")
+    file(WRITE "${src}" "#define EDGEBERT_PIPELINE_IMPLEMENTATION\n#include <edgebert/pipeline.hpp>\n")
   endif()
   target_sources(${target} PRIVATE "${src}")
   foreach(entry IN LISTS EDGEBERT_DISPATCH_SETS)

@@ -14,11 +14,9 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
 #include <catch2/catch.hpp>
+#include <edgebert/kernels/cpu_features.hpp>
 #include <edgebert/kernels/gemm_i8.hpp>
 
 #include "support/test_random.hpp"
@@ -32,17 +30,12 @@ namespace {
 // (exit 77) on a CPU without its instructions.
 #ifdef EDGEBERT_TEST_EXPECT_I8_ISA
 const bool cpu_runs_this_target = [] {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    bool ok = __builtin_cpu_supports("avx2");
-#if defined(__AVXVNNI__)
-    // CPUID leaf 7, sub-leaf 1, EAX bit 4 (clang 14's __builtin_cpu_supports does not know "avxvnni").
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    ok = ok && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 4) & 1u);
-#endif
-#if !defined(__AVX2__)
-    ok = true;
-#endif
+#if defined(__x86_64__) && defined(__AVXVNNI__)
+    const bool ok = cpu_runs("avx2_vnni");
+#elif defined(__x86_64__) && defined(__AVX2__)
+    const bool ok = cpu_runs("avx2");
+#elif defined(__x86_64__)
+    const bool ok = true;
 #elif defined(__aarch64__) && defined(__linux__) && defined(__ARM_FEATURE_DOTPROD)
     const bool ok = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;  // HWCAP_ASIMDDP: the dot-product instructions
 #else

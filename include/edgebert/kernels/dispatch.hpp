@@ -69,6 +69,8 @@ struct kernel_choice {
     const kernel_table* table;
     bool supported;
 };
+/// How many sets a dispatched program has kernels for: sse2, avx2, avx2_vnni, avx512, avx512_icl.
+inline constexpr std::size_t kernel_set_count = 5;
 /// Every compiled set (sse2, avx2, avx2_vnni, avx512, avx512_icl) with whether the CPU supports it.
 std::size_t kernel_choices(kernel_choice* out, std::size_t capacity) noexcept;
 

@@ -91,77 +91,26 @@ public:
 
     /// The folder's tokenizer, backbone and tasks. With the default Policy each task exits by its own policy
     /// (tasks/<name>/task.json); with another, `policy` decides for every task.
-    static basic_pipeline load(const std::string& folder, const pipeline_options& opt = {}, Policy policy = Policy{}) {
-        basic_pipeline p;
-        const auto s = std::make_shared<state>(state{model::multi_task_model::load(folder, opt.load),
-                                                      text::albert_tokenizer::load(folder), std::move(policy), opt, {}});
-        p.state_ = s;
-        if (s->model.task_names().empty()) throw config_error("'" + folder + "' has no tasks (tasks/<name>/)");
-        p.make_pricers(*s);
-        return p;
-    }
+    static basic_pipeline load(const std::string& folder, const pipeline_options& opt = {}, Policy policy = Policy{});
 
     /// One text through a task: tokenized (ALBERT's conventions, [CLS] ... [SEP]) and classified with early exit.
-    answer_type classify(const std::string& task, std::string_view text) const {
-        return run(task, tokenizer().encode(text), {});
-    }
+    answer_type classify(const std::string& task, std::string_view text) const;
     /// A sentence pair ([CLS] a [SEP] b [SEP], token types 0 then 1), as GLUE's MRPC or QNLI.
-    answer_type classify(const std::string& task, std::string_view text_a, std::string_view text_b) const {
-        text::albert_encoding e = tokenizer().encode_pair(text_a, text_b);
-        return run(task, std::move(e.ids), std::move(e.token_type_ids));
-    }
+    answer_type classify(const std::string& task, std::string_view text_a, std::string_view text_b) const;
     /// Token ids the app made itself (token_type_ids empty: all 0).
-    answer_type classify_ids(const std::string& task, token_ids ids, token_ids token_type_ids = {}) const {
-        return run(task, std::move(ids), std::move(token_type_ids));
-    }
+    answer_type classify_ids(const std::string& task, token_ids ids, token_ids token_type_ids = {}) const;
     /// Many texts on `threads` threads (0: all processors), answers in input order. The first error stops the
     /// batch and is rethrown.
-    std::vector<answer_type> classify_all(const std::string& task, const std::vector<std::string>& texts, int threads = 0) const {
-        model().get(task);  // an unknown task fails before any thread starts
-        std::vector<answer_type> out(texts.size());
-        std::size_t workers = threads > 0 ? std::size_t(threads) : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-        workers = std::min(workers, std::max<std::size_t>(texts.size(), 1));
-        std::vector<std::exception_ptr> errors(workers);
-        auto work = [&](std::size_t w) {
-            try {
-                for (std::size_t i = w; i < texts.size(); i += workers) out[i] = classify(task, texts[i]);
-            } catch (...) {
-                errors[w] = std::current_exception();
-            }
-        };
-        std::vector<std::thread> pool;
-        for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
-        work(0);
-        for (auto& t : pool) t.join();
-        for (const auto& e : errors)
-            if (e) std::rethrow_exception(e);
-        return out;
-    }
+    std::vector<answer_type> classify_all(const std::string& task, const std::vector<std::string>& texts, int threads = 0) const;
 
     /// The default latency target of a task: every layer of the longest input (the tokenizer's max_length, else
     /// the model's position table) at the accelerator's nominal point, with the task's label count.
-    double deadline_ms(const std::string& task) const {
-        const auto& c = model().config();
-        const std::size_t longest = tokenizer().options().max_length ? tokenizer().options().max_length : c.max_position_embeddings;
-        const hw::hw_params params = state_->options.accelerator ? *state_->options.accelerator : hw::hw_params{};
-        return hw::run_pricer::all_layers_latency_ms(params, hw::shape_of(c, longest, model().num_labels(task)));
-    }
+    double deadline_ms(const std::string& task) const;
     /// The pricer of a task's answers (config_error without pipeline_options::accelerator): summaries of many answers.
-    const hw::run_pricer& pricer(const std::string& task) const {
-        model().get(task);
-        auto it = state_->pricers.find(task);
-        if (it == state_->pricers.end()) throw config_error("the pipeline prices nothing: load it with pipeline_options::accelerator");
-        return it->second;
-    }
+    const hw::run_pricer& pricer(const std::string& task) const;
 
     /// The same model and tokenizer (shared, not reloaded) with other options: exit policy, threads, accelerator.
-    basic_pipeline with_options(const pipeline_options& opt) const {
-        basic_pipeline p;
-        const auto s = std::make_shared<state>(state{state_->model, state_->tokenizer, state_->policy, opt, {}});
-        p.state_ = s;
-        p.make_pricers(*s);
-        return p;
-    }
+    basic_pipeline with_options(const pipeline_options& opt) const;
 
     std::vector<std::string> task_names() const { return model().task_names(); }
     const model::multi_task_model& model() const noexcept { return state_->model; }
@@ -179,54 +128,155 @@ private:
     };
     basic_pipeline() = default;
 
-    void make_pricers(state& s) const {
-        if (!s.options.accelerator) return;
-        for (const std::string& t : s.model.task_names()) {
-            hw::energy_options eo;
-            eo.target_ms = s.options.target_ms > 0 ? s.options.target_ms : deadline_ms(t);
-            s.pricers.emplace(t, hw::run_pricer(*s.options.accelerator, eo));
-        }
-    }
-
-    answer_type run(const std::string& task_name, token_ids ids, token_ids types) const {
-        const model::task& t = model().get(task_name);
-        model::infer_options io;
-        io.threads = state_->options.threads;
-        io.exit = state_->options.exit;
-        io.token_type_ids = std::move(types);
-        answer_type a;
-        auto pricer = state_->pricers.find(task_name);
-        std::optional<hw::pricing_observer> meter;
-        if (pricer != state_->pricers.end()) meter.emplace(pricer->second);
-        model::inference_result r;
-        auto infer = [&](auto& observer) {
-            if constexpr (own_policy) return model().infer_with(t, ids, io, state_->policy, observer);
-            else return model().infer(task_name, ids, io, observer);
-        };
-        if (meter) {
-            trace::fan_out<Observer, hw::pricing_observer> both(a.observed, *meter);
-            r = infer(both);
-            if constexpr (own_policy) a.energy = meter->price(state_->policy);
-            else a.energy = meter->price(state_->options.exit ? *state_->options.exit : t.policy);
-        } else {
-            r = infer(a.observed);
-        }
-        a.task = task_name;
-        a.label = r.label;
-        a.label_name = std::move(r.label_name);
-        a.confidence = r.confidence;
-        a.logits = std::move(r.logits);
-        a.exit_layer = r.exit_layer;
-        a.layers = r.layers;
-        a.entropies = std::move(r.entropies);
-        a.ids = std::move(ids);
-        return a;
-    }
+    void make_pricers(state& s) const;
+    answer_type run(const std::string& task_name, token_ids ids, token_ids types) const;
 
     std::shared_ptr<const state> state_;
 };
 
+// The members are defined here, outside the class, so that they are not inline: in the compiled mode (below) a
+// translation unit that only declares the instantiation then compiles none of them.
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::load(const std::string& folder, const pipeline_options& opt, Policy policy)
+    -> basic_pipeline {
+    basic_pipeline p;
+    const auto s = std::make_shared<state>(state{model::multi_task_model::load(folder, opt.load),
+                                                  text::albert_tokenizer::load(folder), std::move(policy), opt, {}});
+    p.state_ = s;
+    if (s->model.task_names().empty()) throw config_error("'" + folder + "' has no tasks (tasks/<name>/)");
+    p.make_pricers(*s);
+    return p;
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::classify(const std::string& task, std::string_view text) const -> answer_type {
+    return run(task, tokenizer().encode(text), {});
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::classify(const std::string& task, std::string_view text_a,
+                                                std::string_view text_b) const -> answer_type {
+    text::albert_encoding e = tokenizer().encode_pair(text_a, text_b);
+    return run(task, std::move(e.ids), std::move(e.token_type_ids));
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::classify_ids(const std::string& task, token_ids ids,
+                                                    token_ids token_type_ids) const -> answer_type {
+    return run(task, std::move(ids), std::move(token_type_ids));
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::classify_all(const std::string& task, const std::vector<std::string>& texts,
+                                                    int threads) const -> std::vector<answer_type> {
+    model().get(task);  // an unknown task fails before any thread starts
+    std::vector<answer_type> out(texts.size());
+    std::size_t workers =
+        threads > 0 ? std::size_t(threads) : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    workers = std::min(workers, std::max<std::size_t>(texts.size(), 1));
+    std::vector<std::exception_ptr> errors(workers);
+    auto work = [&](std::size_t w) {
+        try {
+            for (std::size_t i = w; i < texts.size(); i += workers) out[i] = classify(task, texts[i]);
+        } catch (...) {
+            errors[w] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+    work(0);
+    for (auto& t : pool) t.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return out;
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::deadline_ms(const std::string& task) const -> double {
+    const auto& c = model().config();
+    const std::size_t longest = tokenizer().options().max_length ? tokenizer().options().max_length : c.max_position_embeddings;
+    const hw::hw_params params = state_->options.accelerator ? *state_->options.accelerator : hw::hw_params{};
+    return hw::run_pricer::all_layers_latency_ms(params, hw::shape_of(c, longest, model().num_labels(task)));
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::pricer(const std::string& task) const -> const hw::run_pricer& {
+    model().get(task);
+    auto it = state_->pricers.find(task);
+    if (it == state_->pricers.end()) throw config_error("the pipeline prices nothing: load it with pipeline_options::accelerator");
+    return it->second;
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::with_options(const pipeline_options& opt) const -> basic_pipeline {
+    basic_pipeline p;
+    const auto s = std::make_shared<state>(state{state_->model, state_->tokenizer, state_->policy, opt, {}});
+    p.state_ = s;
+    p.make_pricers(*s);
+    return p;
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::make_pricers(state& s) const -> void {
+    if (!s.options.accelerator) return;
+    for (const std::string& t : s.model.task_names()) {
+        hw::energy_options eo;
+        eo.target_ms = s.options.target_ms > 0 ? s.options.target_ms : deadline_ms(t);
+        s.pricers.emplace(t, hw::run_pricer(*s.options.accelerator, eo));
+    }
+}
+
+template <class Policy, class Observer>
+auto basic_pipeline<Policy, Observer>::run(const std::string& task_name, token_ids ids, token_ids types) const
+    -> answer_type {
+    const model::task& t = model().get(task_name);
+    model::infer_options io;
+    io.threads = state_->options.threads;
+    io.exit = state_->options.exit;
+    io.token_type_ids = std::move(types);
+    answer_type a;
+    auto pricer = state_->pricers.find(task_name);
+    std::optional<hw::pricing_observer> meter;
+    if (pricer != state_->pricers.end()) meter.emplace(pricer->second);
+    model::inference_result r;
+    auto infer = [&](auto& observer) {
+        if constexpr (own_policy) return model().infer_with(t, ids, io, state_->policy, observer);
+        else return model().infer(task_name, ids, io, observer);
+    };
+    if (meter) {
+        trace::fan_out<Observer, hw::pricing_observer> both(a.observed, *meter);
+        r = infer(both);
+        if constexpr (own_policy) a.energy = meter->price(state_->policy);
+        else a.energy = meter->price(state_->options.exit ? *state_->options.exit : t.policy);
+    } else {
+        r = infer(a.observed);
+    }
+    a.task = task_name;
+    a.label = r.label;
+    a.label_name = std::move(r.label_name);
+    a.confidence = r.confidence;
+    a.logits = std::move(r.logits);
+    a.exit_layer = r.exit_layer;
+    a.layers = r.layers;
+    a.entropies = std::move(r.entropies);
+    a.ids = std::move(ids);
+    return a;
+}
+
 /// The pipeline most apps want: each task's own exit policy, no observer.
 using pipeline = basic_pipeline<>;
+
+// The compiled mode (docs/building.md): with EDGEBERT_SEPARATE_KERNELS the default pipeline, and with it model
+// loading, the tokenizer, the forward pass and the accelerator's pricer, is compiled once, in the translation
+// unit that defines EDGEBERT_KERNELS_IMPLEMENTATION (or the dispatcher of runtime dispatch); every other one only
+// declares it. Instruction-set translation units of the dispatch build compile kernels only.
+#if (defined(EDGEBERT_SEPARATE_KERNELS) || defined(EDGEBERT_KERNELS_IMPLEMENTATION)) && !defined(EDGEBERT_KERNEL_ISA)
+#if defined(EDGEBERT_KERNELS_IMPLEMENTATION) || defined(EDGEBERT_PIPELINE_IMPLEMENTATION)
+template class basic_pipeline<>;
+#else
+extern template class basic_pipeline<>;
+#endif
+#endif
 
 }  // namespace edgebert
