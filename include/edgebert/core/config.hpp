@@ -37,6 +37,27 @@
 #define EDGEBERT_KERNEL_API inline
 #endif
 
+// The compiled mode beyond the kernels (docs/building.md): model loading, task folders, the forward pass and
+// inference with the built-in policies and no observer of the caller's, and the default pipeline. With
+// EDGEBERT_SEPARATE_KERNELS they are declared in every translation unit and compiled only in the one that defines
+// EDGEBERT_KERNELS_IMPLEMENTATION (a dispatch build: its generated file with EDGEBERT_PIPELINE_IMPLEMENTATION; the
+// instruction-set files compile kernels only). Header-only, they are inline like everything else. This is what
+// takes a program's own file from about a minute to seconds: loading is most of the
+// instantiations that a call to load() and forward() brings in.
+#if !defined(EDGEBERT_SEPARATE_KERNELS) && !defined(EDGEBERT_KERNELS_IMPLEMENTATION)
+#define EDGEBERT_COMPILED_MODE 0
+#define EDGEBERT_LIBRARY_BODIES 1
+#define EDGEBERT_LIBRARY_API inline
+#else
+#define EDGEBERT_COMPILED_MODE 1
+#if (defined(EDGEBERT_KERNELS_IMPLEMENTATION) && !defined(EDGEBERT_KERNEL_ISA)) || defined(EDGEBERT_PIPELINE_IMPLEMENTATION)
+#define EDGEBERT_LIBRARY_BODIES 1
+#else
+#define EDGEBERT_LIBRARY_BODIES 0
+#endif
+#define EDGEBERT_LIBRARY_API
+#endif
+
 // Runtime instruction-set dispatch (docs/building.md, "Runtime dispatch"): a program built without -march that
 // runs the best kernels the CPU has defines EDGEBERT_SEPARATE_KERNELS and EDGEBERT_KERNEL_DISPATCH in all its
 // translation units; the kernels are compiled once per instruction set, each time with EDGEBERT_KERNEL_ISA naming

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../io/compressed_model.hpp"
 #include "../io/hf_checkpoint.hpp"
@@ -72,15 +73,7 @@ public:
     /// matrices (model/weight_storage.hpp) and whether to check golden outputs: by default those present (a
     /// compressed file's, a folder's golden.json cases for the backbone's own classifier) are checked and a
     /// difference is a golden_mismatch naming the case; opt.golden = golden_check::required also fails without any.
-    static albert_model load(const std::string& path, const load_options& opt) {
-        const model_weights w = open_weights(path);
-        albert_model m = from_source(w.config, *w.weights, opt);
-        verify_golden(path, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
-            if (!c.task.empty()) return std::nullopt;  // a task's case: multi_task_model checks it
-            return m.case_logits(c.input_ids, c.token_type_ids);
-        }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
-        return m;
-    }
+    static albert_model load(const std::string& path, const load_options& opt);
     static albert_model load(const std::string& path, bool require_golden = false) {
         load_options opt;
         opt.verify_golden = require_golden;
@@ -88,14 +81,7 @@ public:
     }
 
     /// Final logits (no early exit) of one sentence with optional token types and a task: golden checks.
-    std::vector<float> case_logits(const token_ids& ids, const token_ids& types, const task* t = nullptr) const {
-        if (ids.empty()) throw input_error("golden case without token ids");
-        token_batch in = token_batch::from_rows({ids});
-        if (!types.empty()) in.token_type_ids = types;
-        run_options o;
-        o.task = t;
-        return forward(in, o).logits;
-    }
+    std::vector<float> case_logits(const token_ids& ids, const token_ids& types, const task* t = nullptr) const;
 
     /// A checkpoint's config and tensors (for a compressed model: its matrices as stored, decoded on request), kept alive together.
     struct model_weights {
@@ -103,21 +89,7 @@ public:
         std::shared_ptr<const io::weight_source> weights;
         std::shared_ptr<const io::compressed_model> compressed;  ///< set for a compressed model
     };
-    static model_weights open_weights(const std::string& path) {
-        std::error_code ec;
-        if (!std::filesystem::exists(path, ec)) throw io_error("model '" + path + "' does not exist");
-        const bool folder = std::filesystem::is_directory(path, ec);
-        const std::string file = folder ? path + "/model.safetensors" : path;
-        if (std::filesystem::is_regular_file(file, ec) &&
-            io::compressed_model::is_compressed(io::safetensors_file(file))) {
-            auto c = std::make_shared<const io::compressed_model>(io::compressed_model::open(file));
-            return {c->config(), c->shared_weights(), c};
-        }
-        if (!folder)
-            throw io_error("'" + path + "' is neither a model folder (config.json + model.safetensors) nor a compressed model");
-        io::hf_checkpoint ckpt = io::hf_checkpoint::open(path);
-        return {ckpt.config, std::make_shared<io::safetensors_source>(ckpt.weights), nullptr};
-    }
+    static model_weights open_weights(const std::string& path);
 
     /// The golden checks of a load: `of_case(case)` gives a folder case's logits (nullopt: not this model's to
     /// check); `of_sentences(ids)` the final logits of sentences for a compressed file's goldens.
@@ -154,175 +126,20 @@ public:
     }
 
     /// Final logits of each sentence run alone (no padding): golden checks and tests.
-    std::vector<std::vector<float>> sentence_logits(const std::vector<std::vector<std::int64_t>>& ids, int threads = 1) const {
-        std::vector<std::vector<float>> out;
-        for (const auto& s : ids) {
-            run_options o;
-            o.threads = threads;
-            out.push_back(forward(token_batch::from_rows({s}), o).logits);
-        }
-        return out;
-    }
+    std::vector<std::vector<float>> sentence_logits(const std::vector<std::vector<std::int64_t>>& ids, int threads = 1) const;
 
     /// Build from a config and any tensor source with HuggingFace names. Every tensor the model needs
     /// must be there with its exact shape and every tensor there must be used (or be a known buffer or
     /// another head of ALBERT's, which is skipped and listed in skipped_tensors()).
     /// Compressed matrices (src.compressed()) are held as opt.weights says.
-    static albert_model from_source(const albert_config& cfg, const io::weight_source& src, const load_options& opt = {}) {
-        cfg.validate(src.describe());
-        io::tensor_binder bind(src);
-        std::string p;
-        if (bind.has(names::word_embeddings(names::base_prefix))) p = names::base_prefix;
-        else if (bind.has(names::word_embeddings(""))) p = "";
-        else throw missing_tensor_error("missing tensor '" + names::word_embeddings(names::base_prefix) + "' in " + src.describe());
-
-        const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
-                          I = cfg.intermediate_size, P = cfg.max_position_embeddings, T = cfg.type_vocab_size;
-        auto norm = [&](const std::string& name, std::size_t n) {
-            const_matrix g = bind.take(names::weight(name), {n});
-            const_matrix b = bind.take(names::bias(name), {n});
-            return nn::layer_norm(g.data(), b.data(), n, cfg.layer_norm_eps);
-        };
-        // A compressed matrix stays in 8-bit codes unless opt says fp32: the weights are checked for shape and
-        // counted as used here, and never decoded.
-        auto stored = [&](const std::vector<std::string>& names, std::size_t out_each, std::size_t in,
-                          const float* bias) -> std::optional<nn::linear> {
-            std::vector<const io::compressed_matrix*> parts;
-            for (const std::string& n : names) {
-                const std::vector<std::size_t>* got = src.shape(n);
-                if (!got) throw missing_tensor_error("missing tensor '" + n + "' in " + src.describe());
-                if (*got != std::vector<std::size_t>{out_each, in})
-                    throw shape_error("tensor '" + n + "' in " + src.describe() + " has shape " + io::shape_to_string(*got) +
-                                      ", expected " + io::shape_to_string({out_each, in}));
-                parts.push_back(src.compressed(n));
-            }
-            std::optional<nn::linear> l = compressed_linear(parts, bias, opt);
-            if (l)
-                for (const std::string& n : names) bind.mark_used(n), bind.release(n);
-            return l;
-        };
-        auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
-            const_matrix b = bind.take(names::bias(name), {out});
-            if (auto l = stored({names::weight(name)}, out, in, b.data())) return std::move(*l);
-            const_matrix w = bind.take(names::weight(name), {out, in});
-            nn::linear packed = dense_linear(w.data(), out, in, b.data(), opt);
-            bind.release(names::weight(name));  // packed: the file's pages of it need not stay resident
-            return packed;
-        };
-
-        const_matrix position = bind.take(names::position_embeddings(p), {P, E});
-        const_matrix token_type = bind.take(names::token_type_embeddings(p), {T, E});
-        const std::string word = names::word_embeddings(p);
-        const io::compressed_matrix* word_codes = opt.weights == weight_storage::fp32 ? nullptr : src.compressed(word);
-        nn::embeddings emb;
-        if (word_codes && word_codes->format.byte_codes() && word_codes->rows == V && word_codes->cols == E) {
-            // 8-bit word table: looked up (and decoded) a row per token
-            std::vector<std::uint8_t> codes(V * E);
-            word_codes->expand_codes(codes.data());
-            sparse::code_tables tables(word_codes->format, word_codes->params, V);
-            emb = nn::embeddings(std::move(codes), std::move(tables), V, E, std::move(position), std::move(token_type),
-                                 norm(names::embedding_norm(p), E));
-            bind.mark_used(word);
-            bind.release(word);
-        } else {
-            emb = nn::embeddings(bind.take(word, {V, E}), std::move(position), std::move(token_type), norm(names::embedding_norm(p), E));
-        }
-        nn::linear mapping_in = dense(names::mapping_in(p), H, E);
-
-        std::vector<std::vector<albert_layer>> groups(cfg.num_hidden_groups);
-        for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g) {
-            for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
-                const std::string l = names::albert_layer(p, g, j);
-                albert_layer layer;
-                // Q, K and V stacked into one [3H x H] weight: one GEMM instead of three.
-                std::vector<float> b(3 * H);
-                std::vector<std::string> qkv_names;
-                for (std::size_t k = 0; k < 3; ++k) {
-                    const_matrix pb = bind.take(names::bias(l + names::attention_parts[k]), {H});
-                    std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
-                    qkv_names.push_back(names::weight(l + names::attention_parts[k]));
-                }
-                if (auto q = stored(qkv_names, H, H, b.data())) {
-                    layer.qkv = std::move(*q);
-                } else {
-                    std::vector<float> w(3 * H * H);
-                    for (std::size_t k = 0; k < 3; ++k) {
-                        const_matrix pw = bind.take(qkv_names[k], {H, H});
-                        std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
-                        bind.release(qkv_names[k]);
-                    }
-                    layer.qkv = dense_linear(w.data(), 3 * H, H, b.data(), opt);
-                }
-                layer.attention_dense = dense(l + names::attention_dense, H, H);
-                layer.attention_norm = norm(l + names::attention_norm, H);
-                layer.ffn = dense(l + names::ffn, I, H);
-                layer.ffn_output = dense(l + names::ffn_output, H, I);
-                layer.full_layer_norm = norm(l + names::full_layer_norm, H);
-                groups[g].push_back(std::move(layer));
-            }
-        }
-
-        albert_model m;
-        m.encoder_ = albert_encoder(cfg, std::move(emb), std::move(mapping_in), std::move(groups));
-        m.pooler_ = dense(names::pooler(p), H, H);
-        if (bind.has(names::weight(names::classifier)) || bind.has(names::bias(names::classifier)))
-            m.classifier_ = dense(names::classifier, cfg.num_labels, H);
-        m.off_ramps_ = bind_off_ramps(bind, p, H, cfg.num_labels, cfg.num_hidden_layers, cfg.num_hidden_groups,
-                                          src.describe());
-        const std::string prefix = p;
-        m.skipped_ = bind.finish([prefix](const std::string& n) {
-            return n == names::position_ids(prefix) || names::is_other_albert_head(n);
-        });
-        return m;
-    }
+    static albert_model from_source(const albert_config& cfg, const io::weight_source& src, const load_options& opt = {});
 
     /// A model with seeded random weights of the given shape (N(0, 0.02) matrices, LayerNorm gamma near 1),
     /// in HuggingFace names: for examples and tests when no checkpoint is at hand.
     static albert_model random(const albert_config& cfg, std::uint64_t seed) {
         return from_source(cfg, random_weights(cfg, seed));
     }
-    static io::memory_source random_weights(const albert_config& cfg, std::uint64_t seed) {
-        cfg.validate("random model config");
-        std::mt19937_64 rng(seed);
-        std::normal_distribution<float> normal(0.f, 1.f);
-        std::map<std::string, io::memory_source::tensor> t;
-        auto add = [&](const std::string& name, std::vector<std::size_t> shape, float mean, float stddev) {
-            std::size_t n = 1;
-            for (auto d : shape) n *= d;
-            std::vector<float> v(n);
-            for (auto& x : v) x = mean + stddev * normal(rng);
-            t[name] = {std::move(shape), std::move(v)};
-        };
-        const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
-                          I = cfg.intermediate_size;
-        auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
-            add(names::weight(n), {out, in}, 0.f, 0.02f);
-            add(names::bias(n), {out}, 0.f, 0.02f);
-        };
-        auto ln = [&](const std::string& n, std::size_t w) {
-            add(names::weight(n), {w}, 1.f, 0.05f);
-            add(names::bias(n), {w}, 0.f, 0.05f);
-        };
-        const std::string& p = names::base_prefix;
-        add(names::word_embeddings(p), {V, E}, 0.f, 0.02f);
-        add(names::position_embeddings(p), {cfg.max_position_embeddings, E}, 0.f, 0.02f);
-        add(names::token_type_embeddings(p), {cfg.type_vocab_size, E}, 0.f, 0.02f);
-        ln(names::embedding_norm(p), E);
-        lin(names::mapping_in(p), H, E);
-        for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g)
-            for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
-                const std::string l = names::albert_layer(p, g, j);
-                for (const char* part : names::attention_parts) lin(l + part, H, H);
-                lin(l + names::attention_dense, H, H);
-                ln(l + names::attention_norm, H);
-                lin(l + names::ffn, I, H);
-                lin(l + names::ffn_output, H, I);
-                ln(l + names::full_layer_norm, H);
-            }
-        lin(names::pooler(p), H, H);
-        lin(names::classifier, cfg.num_labels, H);
-        return io::memory_source(std::move(t), "<random model, seed " + std::to_string(seed) + ">");
-    }
+    static io::memory_source random_weights(const albert_config& cfg, std::uint64_t seed);
 
     const albert_config& config() const noexcept { return encoder_.config(); }
     const albert_encoder& encoder() const noexcept { return encoder_; }
@@ -335,10 +152,7 @@ public:
     const std::vector<std::string>& skipped_tensors() const noexcept { return skipped_; }
 
     /// Run the model. Const and safe to call from several threads at once.
-    albert_output forward(const token_batch& in, const run_options& opt = {}) const {
-        trace::null_observer none;
-        return forward(in, opt, opt.exit, none);
-    }
+    albert_output forward(const token_batch& in, const run_options& opt = {}) const;
 
     /// Run the model with an exit policy and an observer of your own types (opt.exit is not used).
     ///  * policy: any type with `bool exits_at(std::size_t layer, const exit::ramp_history&) const` or
@@ -490,5 +304,212 @@ private:
     std::vector<nn::off_ramp> off_ramps_;
     std::vector<std::string> skipped_;
 };
+
+
+// Compiled once in the compiled mode (core/config.hpp, EDGEBERT_LIBRARY_BODIES), inline otherwise.
+#if EDGEBERT_LIBRARY_BODIES
+
+EDGEBERT_LIBRARY_API albert_model albert_model::load(const std::string& path, const load_options& opt) {
+    const model_weights w = open_weights(path);
+    albert_model m = from_source(w.config, *w.weights, opt);
+    verify_golden(path, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
+        if (!c.task.empty()) return std::nullopt;  // a task's case: multi_task_model checks it
+        return m.case_logits(c.input_ids, c.token_type_ids);
+    }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.sentence_logits(ids); });
+    return m;
+}
+
+EDGEBERT_LIBRARY_API std::vector<float> albert_model::case_logits(const token_ids& ids, const token_ids& types, const task* t) const {
+    if (ids.empty()) throw input_error("golden case without token ids");
+    token_batch in = token_batch::from_rows({ids});
+    if (!types.empty()) in.token_type_ids = types;
+    run_options o;
+    o.task = t;
+    return forward(in, o).logits;
+}
+
+EDGEBERT_LIBRARY_API auto albert_model::open_weights(const std::string& path) -> model_weights {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw io_error("model '" + path + "' does not exist");
+    const bool folder = std::filesystem::is_directory(path, ec);
+    const std::string file = folder ? path + "/model.safetensors" : path;
+    if (std::filesystem::is_regular_file(file, ec) &&
+        io::compressed_model::is_compressed(io::safetensors_file(file))) {
+        auto c = std::make_shared<const io::compressed_model>(io::compressed_model::open(file));
+        return {c->config(), c->shared_weights(), c};
+    }
+    if (!folder)
+        throw io_error("'" + path + "' is neither a model folder (config.json + model.safetensors) nor a compressed model");
+    io::hf_checkpoint ckpt = io::hf_checkpoint::open(path);
+    return {ckpt.config, std::make_shared<io::safetensors_source>(ckpt.weights), nullptr};
+}
+
+EDGEBERT_LIBRARY_API std::vector<std::vector<float>> albert_model::sentence_logits(const std::vector<std::vector<std::int64_t>>& ids, int threads) const {
+    std::vector<std::vector<float>> out;
+    for (const auto& s : ids) {
+        run_options o;
+        o.threads = threads;
+        out.push_back(forward(token_batch::from_rows({s}), o).logits);
+    }
+    return out;
+}
+
+EDGEBERT_LIBRARY_API albert_model albert_model::from_source(const albert_config& cfg, const io::weight_source& src, const load_options& opt) {
+    cfg.validate(src.describe());
+    io::tensor_binder bind(src);
+    std::string p;
+    if (bind.has(names::word_embeddings(names::base_prefix))) p = names::base_prefix;
+    else if (bind.has(names::word_embeddings(""))) p = "";
+    else throw missing_tensor_error("missing tensor '" + names::word_embeddings(names::base_prefix) + "' in " + src.describe());
+
+    const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
+                      I = cfg.intermediate_size, P = cfg.max_position_embeddings, T = cfg.type_vocab_size;
+    auto norm = [&](const std::string& name, std::size_t n) {
+        const_matrix g = bind.take(names::weight(name), {n});
+        const_matrix b = bind.take(names::bias(name), {n});
+        return nn::layer_norm(g.data(), b.data(), n, cfg.layer_norm_eps);
+    };
+    // A compressed matrix stays in 8-bit codes unless opt says fp32: the weights are checked for shape and
+    // counted as used here, and never decoded.
+    auto stored = [&](const std::vector<std::string>& names, std::size_t out_each, std::size_t in,
+                      const float* bias) -> std::optional<nn::linear> {
+        std::vector<const io::compressed_matrix*> parts;
+        for (const std::string& n : names) {
+            const std::vector<std::size_t>* got = src.shape(n);
+            if (!got) throw missing_tensor_error("missing tensor '" + n + "' in " + src.describe());
+            if (*got != std::vector<std::size_t>{out_each, in})
+                throw shape_error("tensor '" + n + "' in " + src.describe() + " has shape " + io::shape_to_string(*got) +
+                                  ", expected " + io::shape_to_string({out_each, in}));
+            parts.push_back(src.compressed(n));
+        }
+        std::optional<nn::linear> l = compressed_linear(parts, bias, opt);
+        if (l)
+            for (const std::string& n : names) bind.mark_used(n), bind.release(n);
+        return l;
+    };
+    auto dense = [&](const std::string& name, std::size_t out, std::size_t in) {
+        const_matrix b = bind.take(names::bias(name), {out});
+        if (auto l = stored({names::weight(name)}, out, in, b.data())) return std::move(*l);
+        const_matrix w = bind.take(names::weight(name), {out, in});
+        nn::linear packed = dense_linear(w.data(), out, in, b.data(), opt);
+        bind.release(names::weight(name));  // packed: the file's pages of it need not stay resident
+        return packed;
+    };
+
+    const_matrix position = bind.take(names::position_embeddings(p), {P, E});
+    const_matrix token_type = bind.take(names::token_type_embeddings(p), {T, E});
+    const std::string word = names::word_embeddings(p);
+    const io::compressed_matrix* word_codes = opt.weights == weight_storage::fp32 ? nullptr : src.compressed(word);
+    nn::embeddings emb;
+    if (word_codes && word_codes->format.byte_codes() && word_codes->rows == V && word_codes->cols == E) {
+        // 8-bit word table: looked up (and decoded) a row per token
+        std::vector<std::uint8_t> codes(V * E);
+        word_codes->expand_codes(codes.data());
+        sparse::code_tables tables(word_codes->format, word_codes->params, V);
+        emb = nn::embeddings(std::move(codes), std::move(tables), V, E, std::move(position), std::move(token_type),
+                             norm(names::embedding_norm(p), E));
+        bind.mark_used(word);
+        bind.release(word);
+    } else {
+        emb = nn::embeddings(bind.take(word, {V, E}), std::move(position), std::move(token_type), norm(names::embedding_norm(p), E));
+    }
+    nn::linear mapping_in = dense(names::mapping_in(p), H, E);
+
+    std::vector<std::vector<albert_layer>> groups(cfg.num_hidden_groups);
+    for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g) {
+        for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
+            const std::string l = names::albert_layer(p, g, j);
+            albert_layer layer;
+            // Q, K and V stacked into one [3H x H] weight: one GEMM instead of three.
+            std::vector<float> b(3 * H);
+            std::vector<std::string> qkv_names;
+            for (std::size_t k = 0; k < 3; ++k) {
+                const_matrix pb = bind.take(names::bias(l + names::attention_parts[k]), {H});
+                std::copy(pb.data(), pb.data() + H, b.begin() + std::ptrdiff_t(k * H));
+                qkv_names.push_back(names::weight(l + names::attention_parts[k]));
+            }
+            if (auto q = stored(qkv_names, H, H, b.data())) {
+                layer.qkv = std::move(*q);
+            } else {
+                std::vector<float> w(3 * H * H);
+                for (std::size_t k = 0; k < 3; ++k) {
+                    const_matrix pw = bind.take(qkv_names[k], {H, H});
+                    std::copy(pw.data(), pw.data() + H * H, w.begin() + std::ptrdiff_t(k * H * H));
+                    bind.release(qkv_names[k]);
+                }
+                layer.qkv = dense_linear(w.data(), 3 * H, H, b.data(), opt);
+            }
+            layer.attention_dense = dense(l + names::attention_dense, H, H);
+            layer.attention_norm = norm(l + names::attention_norm, H);
+            layer.ffn = dense(l + names::ffn, I, H);
+            layer.ffn_output = dense(l + names::ffn_output, H, I);
+            layer.full_layer_norm = norm(l + names::full_layer_norm, H);
+            groups[g].push_back(std::move(layer));
+        }
+    }
+
+    albert_model m;
+    m.encoder_ = albert_encoder(cfg, std::move(emb), std::move(mapping_in), std::move(groups));
+    m.pooler_ = dense(names::pooler(p), H, H);
+    if (bind.has(names::weight(names::classifier)) || bind.has(names::bias(names::classifier)))
+        m.classifier_ = dense(names::classifier, cfg.num_labels, H);
+    m.off_ramps_ = bind_off_ramps(bind, p, H, cfg.num_labels, cfg.num_hidden_layers, cfg.num_hidden_groups,
+                                      src.describe());
+    const std::string prefix = p;
+    m.skipped_ = bind.finish([prefix](const std::string& n) {
+        return n == names::position_ids(prefix) || names::is_other_albert_head(n);
+    });
+    return m;
+}
+
+EDGEBERT_LIBRARY_API io::memory_source albert_model::random_weights(const albert_config& cfg, std::uint64_t seed) {
+    cfg.validate("random model config");
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    std::map<std::string, io::memory_source::tensor> t;
+    auto add = [&](const std::string& name, std::vector<std::size_t> shape, float mean, float stddev) {
+        std::size_t n = 1;
+        for (auto d : shape) n *= d;
+        std::vector<float> v(n);
+        for (auto& x : v) x = mean + stddev * normal(rng);
+        t[name] = {std::move(shape), std::move(v)};
+    };
+    const std::size_t V = cfg.vocab_size, E = cfg.embedding_size, H = cfg.hidden_size,
+                      I = cfg.intermediate_size;
+    auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
+        add(names::weight(n), {out, in}, 0.f, 0.02f);
+        add(names::bias(n), {out}, 0.f, 0.02f);
+    };
+    auto ln = [&](const std::string& n, std::size_t w) {
+        add(names::weight(n), {w}, 1.f, 0.05f);
+        add(names::bias(n), {w}, 0.f, 0.05f);
+    };
+    const std::string& p = names::base_prefix;
+    add(names::word_embeddings(p), {V, E}, 0.f, 0.02f);
+    add(names::position_embeddings(p), {cfg.max_position_embeddings, E}, 0.f, 0.02f);
+    add(names::token_type_embeddings(p), {cfg.type_vocab_size, E}, 0.f, 0.02f);
+    ln(names::embedding_norm(p), E);
+    lin(names::mapping_in(p), H, E);
+    for (std::size_t g = 0; g < cfg.num_hidden_groups; ++g)
+        for (std::size_t j = 0; j < cfg.inner_group_num; ++j) {
+            const std::string l = names::albert_layer(p, g, j);
+            for (const char* part : names::attention_parts) lin(l + part, H, H);
+            lin(l + names::attention_dense, H, H);
+            ln(l + names::attention_norm, H);
+            lin(l + names::ffn, I, H);
+            lin(l + names::ffn_output, H, I);
+            ln(l + names::full_layer_norm, H);
+        }
+    lin(names::pooler(p), H, H);
+    lin(names::classifier, cfg.num_labels, H);
+    return io::memory_source(std::move(t), "<random model, seed " + std::to_string(seed) + ">");
+}
+
+EDGEBERT_LIBRARY_API albert_output albert_model::forward(const token_batch& in, const run_options& opt) const {
+    trace::null_observer none;
+    return forward(in, opt, opt.exit, none);
+}
+
+#endif  // EDGEBERT_LIBRARY_BODIES
 
 }  // namespace edgebert::model

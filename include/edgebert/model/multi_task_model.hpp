@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../io/hf_checkpoint.hpp"
 #include "albert_model.hpp"
@@ -56,26 +57,7 @@ public:
     /// A HuggingFace folder (or a folder whose model.safetensors is a compressed model, held as opt says) as
     /// the backbone, plus every sub-folder of `folder`/tasks as a task; then the golden cases (golden.json, a
     /// compressed file's) are checked as opt.golden says (albert_model::load).
-    static multi_task_model load(const std::string& folder, const load_options& opt = {}) {
-        const albert_model::model_weights w = albert_model::open_weights(folder);
-        multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
-        m.int8_task_weights_ = opt.weights == weight_storage::int8;
-        const std::string tasks = folder + "/tasks";
-        std::error_code ec;
-        if (std::filesystem::is_directory(tasks, ec)) {
-            std::vector<std::string> names;
-            for (const auto& entry : std::filesystem::directory_iterator(tasks))
-                if (entry.is_directory()) names.push_back(entry.path().filename().string());
-            std::sort(names.begin(), names.end());
-            for (const auto& n : names) m.add_task_folder(tasks + "/" + n, n);
-        }
-        albert_model::verify_golden(folder, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
-            if (!c.task.empty() && !m.has_task(c.task))
-                throw golden_mismatch(folder + "/golden.json: golden case '" + c.name + "' is for task '" + c.task + "', which the folder does not have");
-            return m.backbone().case_logits(c.input_ids, c.token_type_ids, c.task.empty() ? nullptr : &m.get(c.task));
-        }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
-        return m;
-    }
+    static multi_task_model load(const std::string& folder, const load_options& opt = {});
 
     const albert_model& backbone() const noexcept { return *backbone_; }
     const albert_config& config() const noexcept { return backbone_->config(); }
@@ -90,13 +72,7 @@ public:
     }
     /// Read a task folder (model/task.hpp) and add it.
     const task& add_task_folder(const std::string& folder, const std::string& name = "",
-                                attention_adapter_input adapter_input = attention_adapter_input::block_input) {
-        task_load_options opt;
-        opt.adapter_input = adapter_input;
-        opt.backbone = weights_.get();
-        opt.int8_weights = int8_task_weights_;
-        return add_task(load_task(folder, config(), name, opt));
-    }
+                                attention_adapter_input adapter_input = attention_adapter_input::block_input);
 
     std::vector<std::string> task_names() const {
         std::vector<std::string> n;
@@ -120,10 +96,7 @@ public:
     }
 
     /// Classify one sentence of token ids with a task. Const and thread-safe.
-    inference_result infer(const std::string& task_name, const token_ids& ids, const infer_options& opt = {}) const {
-        trace::null_observer none;
-        return infer(task_name, ids, opt, none);
-    }
+    inference_result infer(const std::string& task_name, const token_ids& ids, const infer_options& opt = {}) const;
     /// The same with an observer of the run's events (trace/events.hpp) besides the recorded trace.
     template <class Observer>
     inference_result infer(const std::string& task_name, const token_ids& ids, const infer_options& opt, Observer& observer) const {
@@ -174,10 +147,7 @@ public:
     }
 
     /// Run a padded batch with a task (hidden states and ramp outputs as albert_model::forward gives them).
-    albert_output run(const std::string& task_name, const token_batch& in, run_options opt = {}) const {
-        opt.task = &get(task_name);
-        return backbone_->forward(in, opt);
-    }
+    albert_output run(const std::string& task_name, const token_batch& in, run_options opt = {}) const;
 
     /// Bytes of the backbone's parameters (fp32) and of one task's own.
     std::size_t backbone_bytes() const {
@@ -219,5 +189,50 @@ private:
     bool int8_task_weights_ = false;  ///< loaded with weight_storage::int8: tasks' pruned Linears are int8 too
     std::map<std::string, std::shared_ptr<const task>> tasks_;
 };
+
+
+// Compiled once in the compiled mode (core/config.hpp, EDGEBERT_LIBRARY_BODIES), inline otherwise.
+#if EDGEBERT_LIBRARY_BODIES
+
+EDGEBERT_LIBRARY_API multi_task_model multi_task_model::load(const std::string& folder, const load_options& opt) {
+    const albert_model::model_weights w = albert_model::open_weights(folder);
+    multi_task_model m(albert_model::from_source(w.config, *w.weights, opt), w.weights);
+    m.int8_task_weights_ = opt.weights == weight_storage::int8;
+    const std::string tasks = folder + "/tasks";
+    std::error_code ec;
+    if (std::filesystem::is_directory(tasks, ec)) {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(tasks))
+            if (entry.is_directory()) names.push_back(entry.path().filename().string());
+        std::sort(names.begin(), names.end());
+        for (const auto& n : names) m.add_task_folder(tasks + "/" + n, n);
+    }
+    albert_model::verify_golden(folder, w, opt, [&](const golden_case& c) -> std::optional<std::vector<float>> {
+        if (!c.task.empty() && !m.has_task(c.task))
+            throw golden_mismatch(folder + "/golden.json: golden case '" + c.name + "' is for task '" + c.task + "', which the folder does not have");
+        return m.backbone().case_logits(c.input_ids, c.token_type_ids, c.task.empty() ? nullptr : &m.get(c.task));
+    }, [&](const std::vector<std::vector<std::int64_t>>& ids) { return m.backbone().sentence_logits(ids); });
+    return m;
+}
+
+EDGEBERT_LIBRARY_API const task& multi_task_model::add_task_folder(const std::string& folder, const std::string& name, attention_adapter_input adapter_input) {
+    task_load_options opt;
+    opt.adapter_input = adapter_input;
+    opt.backbone = weights_.get();
+    opt.int8_weights = int8_task_weights_;
+    return add_task(load_task(folder, config(), name, opt));
+}
+
+EDGEBERT_LIBRARY_API inference_result multi_task_model::infer(const std::string& task_name, const token_ids& ids, const infer_options& opt) const {
+    trace::null_observer none;
+    return infer(task_name, ids, opt, none);
+}
+
+EDGEBERT_LIBRARY_API albert_output multi_task_model::run(const std::string& task_name, const token_batch& in, run_options opt) const {
+    opt.task = &get(task_name);
+    return backbone_->forward(in, opt);
+}
+
+#endif  // EDGEBERT_LIBRARY_BODIES
 
 }  // namespace edgebert::model

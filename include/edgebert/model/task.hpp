@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/read_file.hpp"
 #include "../exit/logit_policy.hpp"
@@ -169,8 +170,14 @@ struct task_load_options {
 
 /// Read a task folder (see the top of this file). `name`: the task's name; empty = the adapter's name, else
 /// the folder's last component.
-inline task load_task(const std::string& folder, const albert_config& cfg, std::string name = "",
-                      const task_load_options& opt = {}) {
+EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_config& cfg, std::string name = "",
+                                    const task_load_options& opt = {});
+
+
+// Compiled once in the compiled mode (core/config.hpp, EDGEBERT_LIBRARY_BODIES), inline otherwise.
+#if EDGEBERT_LIBRARY_BODIES
+
+EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_config& cfg, std::string name, const task_load_options& opt) {
     std::error_code ec;
     if (!std::filesystem::is_directory(folder, ec)) throw io_error("task folder '" + folder + "' does not exist");
     const std::size_t H = cfg.hidden_size, L = cfg.num_hidden_layers, G = cfg.num_hidden_groups,
@@ -402,5 +409,7 @@ inline task load_task(const std::string& folder, const albert_config& cfg, std::
     }
     return t;
 }
+
+#endif  // EDGEBERT_LIBRARY_BODIES
 
 }  // namespace edgebert::model

@@ -267,12 +267,10 @@ auto basic_pipeline<Policy, Observer>::run(const std::string& task_name, token_i
 /// The pipeline most apps want: each task's own exit policy, no observer.
 using pipeline = basic_pipeline<>;
 
-// The compiled mode (docs/building.md): with EDGEBERT_SEPARATE_KERNELS the default pipeline, and with it model
-// loading, the tokenizer, the forward pass and the accelerator's pricer, is compiled once, in the translation
-// unit that defines EDGEBERT_KERNELS_IMPLEMENTATION (or the dispatcher of runtime dispatch); every other one only
-// declares it. Instruction-set translation units of the dispatch build compile kernels only.
-#if (defined(EDGEBERT_SEPARATE_KERNELS) || defined(EDGEBERT_KERNELS_IMPLEMENTATION)) && !defined(EDGEBERT_KERNEL_ISA)
-#if defined(EDGEBERT_KERNELS_IMPLEMENTATION) || defined(EDGEBERT_PIPELINE_IMPLEMENTATION)
+// The compiled mode (core/config.hpp): the default pipeline is compiled once, with the rest of the library's
+// bodies, and only declared everywhere else.
+#if EDGEBERT_COMPILED_MODE && !defined(EDGEBERT_KERNEL_ISA)
+#if EDGEBERT_LIBRARY_BODIES
 template class basic_pipeline<>;
 #else
 extern template class basic_pipeline<>;
