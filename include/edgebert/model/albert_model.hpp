@@ -319,7 +319,8 @@ EDGEBERT_LIBRARY_API albert_model albert_model::load(const std::string& path, co
     return m;
 }
 
-EDGEBERT_LIBRARY_API std::vector<float> albert_model::case_logits(const token_ids& ids, const token_ids& types, const task* t) const {
+EDGEBERT_LIBRARY_API std::vector<float> albert_model::case_logits(
+    const token_ids& ids, const token_ids& types, const task* t) const {
     if (ids.empty()) throw input_error("golden case without token ids");
     token_batch in = token_batch::from_rows({ids});
     if (!types.empty()) in.token_type_ids = types;
@@ -344,7 +345,8 @@ EDGEBERT_LIBRARY_API auto albert_model::open_weights(const std::string& path) ->
     return {ckpt.config, std::make_shared<io::safetensors_source>(ckpt.weights), nullptr};
 }
 
-EDGEBERT_LIBRARY_API std::vector<std::vector<float>> albert_model::sentence_logits(const std::vector<std::vector<std::int64_t>>& ids, int threads) const {
+EDGEBERT_LIBRARY_API std::vector<std::vector<float>> albert_model::sentence_logits(
+    const std::vector<std::vector<std::int64_t>>& ids, int threads) const {
     std::vector<std::vector<float>> out;
     for (const auto& s : ids) {
         run_options o;
@@ -354,7 +356,8 @@ EDGEBERT_LIBRARY_API std::vector<std::vector<float>> albert_model::sentence_logi
     return out;
 }
 
-EDGEBERT_LIBRARY_API albert_model albert_model::from_source(const albert_config& cfg, const io::weight_source& src, const load_options& opt) {
+EDGEBERT_LIBRARY_API albert_model albert_model::from_source(
+    const albert_config& cfg, const io::weight_source& src, const load_options& opt) {
     cfg.validate(src.describe());
     io::tensor_binder bind(src);
     std::string p;

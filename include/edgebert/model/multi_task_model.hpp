@@ -215,7 +215,8 @@ EDGEBERT_LIBRARY_API multi_task_model multi_task_model::load(const std::string& 
     return m;
 }
 
-EDGEBERT_LIBRARY_API const task& multi_task_model::add_task_folder(const std::string& folder, const std::string& name, attention_adapter_input adapter_input) {
+EDGEBERT_LIBRARY_API const task& multi_task_model::add_task_folder(
+    const std::string& folder, const std::string& name, attention_adapter_input adapter_input) {
     task_load_options opt;
     opt.adapter_input = adapter_input;
     opt.backbone = weights_.get();
@@ -223,12 +224,14 @@ EDGEBERT_LIBRARY_API const task& multi_task_model::add_task_folder(const std::st
     return add_task(load_task(folder, config(), name, opt));
 }
 
-EDGEBERT_LIBRARY_API inference_result multi_task_model::infer(const std::string& task_name, const token_ids& ids, const infer_options& opt) const {
+EDGEBERT_LIBRARY_API inference_result multi_task_model::infer(
+    const std::string& task_name, const token_ids& ids, const infer_options& opt) const {
     trace::null_observer none;
     return infer(task_name, ids, opt, none);
 }
 
-EDGEBERT_LIBRARY_API albert_output multi_task_model::run(const std::string& task_name, const token_batch& in, run_options opt) const {
+EDGEBERT_LIBRARY_API albert_output multi_task_model::run(
+    const std::string& task_name, const token_batch& in, run_options opt) const {
     opt.task = &get(task_name);
     return backbone_->forward(in, opt);
 }

@@ -173,11 +173,11 @@ struct task_load_options {
 EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_config& cfg, std::string name = "",
                                     const task_load_options& opt = {});
 
-
 // Compiled once in the compiled mode (core/config.hpp, EDGEBERT_LIBRARY_BODIES), inline otherwise.
 #if EDGEBERT_LIBRARY_BODIES
 
-EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_config& cfg, std::string name, const task_load_options& opt) {
+EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_config& cfg, std::string name,
+                                    const task_load_options& opt) {
     std::error_code ec;
     if (!std::filesystem::is_directory(folder, ec)) throw io_error("task folder '" + folder + "' does not exist");
     const std::size_t H = cfg.hidden_size, L = cfg.num_hidden_layers, G = cfg.num_hidden_groups,
