@@ -28,8 +28,17 @@ done
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[install-deps] apt-get install ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt_wait=(-o DPkg::Lock::Timeout=600)  # another apt or dpkg run (unattended upgrades) holds the lock: wait for it
+  # An install that was cut off (a killed job, a lost machine) leaves dpkg "interrupted", and apt-get then refuses
+  # every install until the half-done work is finished; finish it first. Packages left half-installed are not
+  # "install ok installed" and so are in $missing: the install below puts them right.
+  if [ -n "$($sudo dpkg --audit 2>/dev/null)" ]; then
+    echo "[install-deps] dpkg was interrupted earlier: dpkg --configure -a"
+    $sudo dpkg --configure -a > /dev/null || true
+  fi
+  $sudo apt-get "${apt_wait[@]}" update -qq
+  ${sudo:+$sudo -E} apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 else
   echo "[install-deps] Debian packages already present"
 fi
