@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The main example: the bundled multi-task model (one ALBERT backbone shared by an SST-2 sentiment task and a
-// language-identification task, each with its adapters, off-ramps and exit policy) reads text, tokenizes it with
-// the model's spiece.model, and classifies every sentence for every task with early exit. Each answer comes with
-// its confidence, the layer it left at, and its energy and latency on EdgeBERT's 12 nm accelerator model with
-// sentence-level DVFS under a latency target. Then both dev sets are scored.
+// The main example: the bundled multi-task model (one frozen ALBERT backbone shared by SST-2 sentiment, MRPC
+// paraphrase of sentence pairs and TREC question type, each task with its adapters, off-ramps and exit policy) reads
+// text, tokenizes it with the model's spiece.model, and classifies every line with every task that takes that kind
+// of input (a line TEXT_A<TAB>TEXT_B is a pair) with early exit. Each answer comes with its confidence, the layer it
+// left at, and its energy and latency on EdgeBERT's 12 nm accelerator model with sentence-level DVFS under a
+// latency target. Then every task's dev set is scored.
 //
 //   multitask_demo [--model DIR] [--input FILE|-] [--target-ms X] [--threads N] [--no-dev]
 //
-// Without --input a few built-in sentences are shown; `--input -` reads one sentence per line from stdin.
+// Without --input a few built-in lines are shown; `--input -` reads one text (or TAB-separated pair) per line.
 
 #include <chrono>
 #include <cstdio>
@@ -20,7 +21,7 @@
 #include <edgebert/pipeline.hpp>
 
 #ifndef EDGEBERT_BUNDLED_MODEL
-#define EDGEBERT_BUNDLED_MODEL "models/albert-tiny-sst2-lang"
+#define EDGEBERT_BUNDLED_MODEL "models/albert-imdb-multitask"
 #endif
 
 namespace {
@@ -28,8 +29,17 @@ using namespace edgebert;
 
 std::string clip(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
 
+bool takes_pairs(const pipeline& nlp, const std::string& task) { return nlp.model().get(task).sentence_pairs; }
+
+answer classify_line(const pipeline& nlp, const std::string& task, const std::string& line) {
+    if (!takes_pairs(nlp, task)) return nlp.classify(task, line);
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) throw input_error(task + " takes sentence pairs (TEXT_A<TAB>TEXT_B): " + line);
+    return nlp.classify(task, std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1));
+}
+
 void score_dev_set(const pipeline& nlp, const std::string& folder, const std::string& task) {
-    std::ifstream in(folder + "/reference/" + task + "_dev.tsv");  // LABEL<TAB>TEXT, label = index
+    std::ifstream in(folder + "/reference/" + task + "_dev.tsv");  // LABEL<TAB>TEXT[<TAB>TEXT_B], label = index
     if (!in) return;
     std::vector<hw::sentence_energy> priced;
     std::size_t n = 0, correct = 0, layers = 0;
@@ -37,7 +47,7 @@ void score_dev_set(const pipeline& nlp, const std::string& folder, const std::st
     for (std::string line; std::getline(in, line);) {
         const auto tab = line.find('\t');
         const auto t0 = std::chrono::steady_clock::now();
-        const answer r = nlp.classify(task, line.substr(tab + 1));
+        const answer r = classify_line(nlp, task, line.substr(tab + 1));
         cpu_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         correct += r.label == std::stoul(line.substr(0, tab));
         layers += r.exit_layer;
@@ -45,7 +55,7 @@ void score_dev_set(const pipeline& nlp, const std::string& folder, const std::st
         ++n;
     }
     const hw::energy_summary s = nlp.pricer(task).summarize(priced);
-    std::printf("  %-4s dev: %4zu sentences, accuracy %.2f%%, mean exit layer %.2f of %zu | per sentence: %.2f uJ "
+    std::printf("  %-4s dev: %4zu examples, accuracy %.2f%%, mean exit layer %.2f of %zu | per sentence: %.2f uJ "
                 "(all layers %.2f uJ, early exit at nominal V/f %.2f uJ), %zu deadline misses | CPU %.2f ms\n",
                 task.c_str(), n, 100.0 * double(correct) / double(n), double(layers) / double(n), nlp.model().config().num_hidden_layers,
                 s.edgebert.energy.total_uj(), s.all_layers.energy.total_uj(), s.early_exit.energy.total_uj(),
@@ -89,10 +99,10 @@ int main(int argc, char** argv) try {
     if (input.empty()) {
         sentences = {"a gorgeous , witty and deeply moving film .",
                      "the plot is a tired mess and the acting is even worse .",
-                     "Nothing is so hard that it cannot be done by patience.",
-                     "Wer nicht wagt, der nicht gewinnt.",
-                     "No hay mal que por bien no venga.",
-                     "Chi va piano va sano e va lontano."};
+                     "Who wrote the screenplay for Casablanca ?",
+                     "How many films did Hitchcock direct ?",
+                     "The film opened in 3,000 theaters on Friday .\tThe movie was released in about 3,000 cinemas on Friday .",
+                     "The film opened in 3,000 theaters on Friday .\tThe studio announced a sequel for next summer ."};
     } else {
         std::ifstream file;
         if (input != "-") {
@@ -104,9 +114,11 @@ int main(int argc, char** argv) try {
             if (!line.empty()) sentences.push_back(line);
     }
     for (const std::string& s : sentences) {
-        std::printf("\"%s\"\n", clip(s, 90).c_str());
+        const bool pair = s.find('\t') != std::string::npos;
+        std::printf(pair ? "pair \"%s\"\n" : "\"%s\"\n", clip(pair ? s.substr(0, s.find('\t')) + "\" | \"" + s.substr(s.find('\t') + 1) : s, 110).c_str());
         for (const std::string& task : nlp.task_names()) {
-            const answer r = nlp.classify(task, s);
+            if (takes_pairs(nlp, task) != pair) continue;
+            const answer r = classify_line(nlp, task, s);
             std::printf("  %-4s -> %-8s %.2f  exit layer %zu  %6.2f uJ  %.3f ms at %.2f V / %.0f MHz\n", task.c_str(),
                         r.label_name.c_str(), r.confidence, r.exit_layer, r.energy_uj(), r.latency_ms(), r.voltage_v(), r.freq_mhz());
         }

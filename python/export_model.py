@@ -39,7 +39,7 @@ def bundle(a):
         tensors["albert.pooler.weight"] = torch.randn(H, H, generator=g) * cfg["initializer_range"]
         tensors["albert.pooler.bias"] = torch.zeros(H)
     export.write_backbone(a.out, cfg, tensors, os.path.join(a.pretrained, "spiece.model"),
-                          cfg["max_position_embeddings"])
+                          cfg["max_position_embeddings"], weight_dtype=a.weight_dtype)
     for tdir in a.task:
         meta = json.load(open(os.path.join(tdir, "meta.json")))
         span = None
@@ -53,9 +53,10 @@ def bundle(a):
         state = {k: v for k, v in state.items() if not k.startswith("scores.")}
         t.load_state_dict(state)
         t.fixed_masks = torch.load(os.path.join(tdir, "masks.pt"))
+        t.sentence_pairs = meta["task"] == "mrpc"  # train_adapter.py's pair task: task.json "input": "pair"
         export.write_task(os.path.join(a.out, "tasks", meta["task"]), t, a.name or os.path.basename(a.out.rstrip("/")),
                           exit_policy=meta["exit"], predictor_csv=os.path.join(tdir, "predictor.csv"),
-                          mask_dtype=a.mask_dtype)
+                          mask_dtype=a.mask_dtype, weight_dtype=a.weight_dtype)
     print(json.dumps({"out": a.out, "tasks": [json.load(open(os.path.join(t, "meta.json")))["task"] for t in a.task]}))
 
 
@@ -77,6 +78,9 @@ def main():
     b.add_argument("--name", default="")
     b.add_argument("--mask-dtype", choices=["F32", "U8"], default="F32",
                    help="pruning masks as F32 0/1 (default, as the first bundled model) or U8 (4x smaller)")
+    b.add_argument("--weight-dtype", choices=["F32", "F16"], default="F32",
+                   help="float weights as trained (F32) or rounded to F16 (half the folder; the reference outputs are "
+                        "computed from the rounded weights)")
     h = sub.add_parser("hf")
     h.add_argument("--checkpoint", required=True)
     h.add_argument("--out", required=True)

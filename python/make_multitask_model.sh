@@ -50,14 +50,14 @@ stage() {
             --prune movement:0.6 --prune-steps 1500 --ramp-epochs 0.3 ;;
     mrpc)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task mrpc --out "$WORK/mrpc" --data "$DATA" \
-            --adapter houlsby --reduction 4 --epochs 5 --ramp-epochs 2 ;;
+            --adapter houlsby --reduction 4 --swap-pairs --task-ln --epochs 3 --ramp-epochs 1 --lr 3e-4 ;;
     trec)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task trec --out "$WORK/trec" --data "$DATA" \
-            --adapter pfeiffer --reduction 8 --epochs 5 --ramp-epochs 2 ;;
+            --adapter houlsby --reduction 4 --task-ln --epochs 25 --ramp-epochs 4 --lr 2e-3 ;;
     export)
         rm -rf "$OUT"
         $P "$HERE/export_model.py" bundle --pretrained "$WORK/backbone" --task "$WORK/sst2" --task "$WORK/mrpc" \
-            --task "$WORK/trec" --out "$OUT" --mask-dtype U8
+            --task "$WORK/trec" --out "$OUT" --mask-dtype U8 --weight-dtype F16
         $P "$HERE/write_task_split.py" --data "$DATA" --out "$OUT/reference"
         for t in sst2 mrpc trec; do
             $P "$HERE/make_reference.py" --model "$OUT" --task $t --input "$OUT/reference/${t}_dev.tsv" \
@@ -65,6 +65,7 @@ stage() {
             cp "$WORK/$t/log.jsonl" "$OUT/reference/${t}_train_log.jsonl"
             cp "$WORK/$t/meta.json" "$OUT/reference/${t}_train_meta.json"
         done
+        $P "$HERE/tools/write_golden.py" "$OUT" --per-task 3  # rerun by the C++ loader on every load
         cp "$RUN/log.jsonl" "$OUT/reference/pretrain_log.jsonl"
         cp "$WORK/teacher/teacher.json" "$WORK/teacher/baselines.json" "$OUT/reference/"
         du -sh "$OUT" ;;

@@ -93,9 +93,12 @@ def task_data(a, tok):
             desc = f"SST-2 train {len(tr)}"
     elif a.task == "mrpc":
         tr, dv = corpus.read_mrpc(a.data, "train"), corpus.read_mrpc(a.data, "dev")
+        desc = f"MRPC train {len(tr)}"
+        if a.swap_pairs:  # a paraphrase is one both ways round: each training pair also as (b, a)
+            tr = tr + [(l, b, a_) for l, a_, b in tr]
+            desc += ", each pair also swapped"
         tr_ex, y = encode_rows(tok, "mrpc", tr)
         tr_t = np.eye(C, dtype=np.float32)[y]
-        desc = f"MRPC train {len(tr)}"
     else:
         tr, dv = corpus.trec_split(a.data)
         tr_ex, y = encode_rows(tok, "trec", tr)
@@ -209,6 +212,7 @@ def main():
     ap.add_argument("--prune", default="", help="movement:KEEP, after stage 1, distilled from the unpruned model")
     ap.add_argument("--prune-steps", type=int, default=1500)
     ap.add_argument("--task-ln", action="store_true")
+    ap.add_argument("--swap-pairs", action="store_true", help="mrpc: train on each pair in both orders")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--trace-sentences", type=int, default=8000)
     ap.add_argument("--threads", type=int, default=1)

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The bundled model's dev-set results (issue 6): for each task and several exit thresholds, accuracy, mean exit
-# layer and energy per sentence on the accelerator model (early exit at nominal V/f, and with DVFS under the
-# default target), for the fp32 model and compressed copies (8-bit AdaptivFloat; 8-bit + 50 % magnitude pruning
-# of the backbone in EdgeBERT's bit-mask encoding). Text in: `edgebert classify` tokenizes every dev sentence.
+# A bundled model's dev-set results (issues 6 and 15): for each task at full depth and at its own exit policy
+# (tasks/<task>/task.json), accuracy, mean exit layer and energy per example on the accelerator model (all
+# layers, early exit at nominal V/f, and early exit with DVFS under the default target), for the model as
+# shipped and for compressed copies (8-bit AdaptivFloat; 8-bit + 50 % magnitude pruning of the backbone in
+# EdgeBERT's bit-mask encoding). Text in: `edgebert classify` tokenizes every dev example (pairs for a task
+# whose task.json says "input": "pair").
 #
-#   scripts/bundled_model_report.sh [BUILD_DIR] [WORK_DIR]       prints a markdown table
+#   scripts/bundled_model_report.sh [BUILD_DIR] [WORK_DIR] [MODEL_DIR]      prints a markdown table
+#   default MODEL_DIR: models/albert-imdb-multitask
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}; work=${2:-/tmp/edgebert-bundled-report}
-bin=$build/examples/edgebert; model=$here/../models/albert-tiny-sst2-lang
+build=${1:-$here/../build}; work=${2:-/tmp/edgebert-bundled-report}; model=${3:-$here/../models/albert-imdb-multitask}
+bin=$build/examples/edgebert
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 mkdir -p "$work"
 
@@ -21,18 +24,22 @@ variant() {  # name compress-options...: a compressed copy with the model's task
 variant af8e3 --format af8e3
 variant af8e3-p50 --format af8e3 --sparsity 0.5
 
-echo "| model | task | exit | accuracy | mean exit layer | µJ/sentence, all layers | µJ/sentence, early exit | µJ/sentence, early exit + DVFS |"
+echo "| model | task | exit | accuracy | mean exit layer | µJ/example, all layers | µJ/example, early exit | µJ/example, early exit + DVFS |"
 echo "|---|---|---|---|---|---|---|---|"
-for m in fp32 af8e3 af8e3-p50; do
-  dir=$model; [ "$m" = fp32 ] || dir=$work/$m
-  for spec in "sst2 none" "sst2 entropy:0.45" "sst2 entropy:0.6" "sst2 entropy:0.65" "lang none" "lang entropy:0.6" "lang entropy:1.18"; do
-    set -- $spec
-    "$bin" classify --model "$dir" --task "$1" --exit "$2" --input "$model/reference/$1_dev.tsv" --labeled --no-progress \
-      | tail -1 | "$py" -c "
+for m in shipped af8e3 af8e3-p50; do
+  dir=$model; [ "$m" = shipped ] || dir=$work/$m
+  for tdir in "$model"/tasks/*/; do
+    task=$(basename "$tdir")
+    [ -f "$model/reference/${task}_dev.tsv" ] || continue
+    for exit in none own; do
+      opt=(); [ "$exit" = own ] || opt=(--exit "$exit")
+      "$bin" classify --model "$dir" --task "$task" "${opt[@]}" --input "$model/reference/${task}_dev.tsv" --labeled \
+        --no-progress | tail -1 | "$py" -c "
 import json, sys
 s = json.loads(sys.stdin.read()); b = s['baselines']
-print('| $m | $1 | $2 | %.2f %% | %.2f | %.2f | %.2f | %.2f |' % (100 * s['accuracy'], s['mean_exit_layer'],
+print('| $m | $task | %s | %.2f %% | %.2f | %.2f | %.2f | %.2f |' % (s['exit'], 100 * s['accuracy'], s['mean_exit_layer'],
       b['all_layers_nominal']['energy_uj_per_sentence'], b['early_exit_nominal']['energy_uj_per_sentence'],
       b['edgebert_dvfs']['energy_uj_per_sentence']))"
+    done
   done
 done

@@ -46,7 +46,7 @@ inline const std::string classify_help = std::string(R"(usage: edgebert classify
   --labeled         lines are LABEL<TAB>TEXT; LABEL is a label name or index; a first line whose label is
                     "label" is a header and skipped
   --pairs           sentence pairs: TEXT is TEXT_A<TAB>TEXT_B, run as [CLS] a [SEP] b [SEP] with token types
-                    0 then 1 (GLUE's MRPC, QNLI)
+                    0 then 1 (GLUE's MRPC, QNLI); the default for a task whose task.json says "input": "pair"
   --target-ms X     latency target per sentence on the accelerator (default: the nominal-speed latency of
                     all layers at the model's longest input, so every sentence fits without scaling up)
   --hw FILE         accelerator parameters (as `edgebert energy --hw`)
@@ -159,7 +159,7 @@ inline int cmd_classify(int argc, char** argv) {
     }
 
     const auto lines = detail::read_lines(input);
-    const bool labeled = a.has("labeled"), pairs = a.has("pairs");
+    const bool labeled = a.has("labeled"), pairs = a.has("pairs") || nlp.model().get(task_name).sentence_pairs;
     std::size_t first = 0;
     if (labeled && !lines.empty() && lines[0].substr(0, lines[0].find('\t')) == "label") first = 1;
     // Every line is checked before the first is classified, so a bad file fails without partial output.

@@ -42,15 +42,24 @@ def _np(t):
     return t.detach().cpu().numpy().astype(np.float32) if torch.is_tensor(t) else np.asarray(t, dtype=np.float32)
 
 
+def _stored(arrays, weight_dtype):
+    """weight_dtype "F16" halves a folder (every loader widens F16 to F32 on reading, so the reference outputs,
+    computed from the folder's own files, stay what the C++ runtime computes); "F32" keeps the trained values."""
+    if weight_dtype not in ("F32", "F16"):
+        raise ValueError(f"weight dtype {weight_dtype!r}: F32 or F16")
+    dt = np.float16 if weight_dtype == "F16" else np.float32
+    return {k: v.astype(dt) if v.dtype == np.float32 else v for k, v in arrays.items()}
+
+
 # ----------------------------------------------------------------------------------------------- writing
-def write_backbone(out, cfg, tensors, spiece_path, max_length):
+def write_backbone(out, cfg, tensors, spiece_path, max_length, weight_dtype="F32"):
     """tensors: HF names -> arrays. Only albert.embeddings.*, albert.encoder.*, albert.pooler.* and classifier.*
     are kept (MLM/SOP heads and buffers such as position_ids are dropped: the C++ loader rejects unknown names)."""
     os.makedirs(out, exist_ok=True)
     keep = {k: _np(v) for k, v in tensors.items()
             if re.match(r"^(albert\.(embeddings|encoder|pooler)\.|classifier\.)", k) and not k.endswith("position_ids")
             and ".highway." not in k and "adapters." not in k and not k.endswith(".mask_scores")}
-    st.write(os.path.join(out, "model.safetensors"), keep, {"format": "pt"})
+    st.write(os.path.join(out, "model.safetensors"), _stored(keep, weight_dtype), {"format": "pt"})
     _dump_json(cfg, os.path.join(out, "config.json"))
     if spiece_path:
         shutil.copyfile(spiece_path, os.path.join(out, "spiece.model"))
@@ -73,7 +82,7 @@ def head_doc(name, labels, hidden, model_name):
 
 
 def write_task(out, task: TaskModule, model_name, exit_policy="none", predictor_csv=None, predictor_mode="ee-before",
-               mask_dtype="F32"):
+               mask_dtype="F32", weight_dtype="F32"):
     """Write one task folder from a trained TaskModule (masks must be frozen with task.freeze_masks()).
     mask_dtype: "F32" (default; every loader reads float tensors) or "U8" (4x smaller; the folder contract allows
     it, but the C++ loader of 2026-11-23 05:11 rejected U8 masks)."""
@@ -87,10 +96,11 @@ def write_task(out, task: TaskModule, model_name, exit_policy="none", predictor_
             ad[f"{LAYER}{kind}.adapters.{name}.{k}"] = _np(v)
     if task.adapter_cfg is not None:
         _dump_json(adapter_doc(name, task.adapter_cfg, H, model_name), os.path.join(out, "adapter_config.json"))
-        st.write(os.path.join(out, "adapter.safetensors"), ad, {"format": "pt"})
+        st.write(os.path.join(out, "adapter.safetensors"), _stored(ad, weight_dtype), {"format": "pt"})
     _dump_json(head_doc(name, task.labels, H, model_name), os.path.join(out, "head_config.json"))
     st.write(os.path.join(out, "model_head.safetensors"),
-             {f"heads.{name}.{i}.{p}": _np(getattr(task.head[i], p)) for i in (1, 4) for p in ("weight", "bias")},
+             _stored({f"heads.{name}.{i}.{p}": _np(getattr(task.head[i], p)) for i in (1, 4) for p in ("weight", "bias")},
+                     weight_dtype),
              {"format": "pt"})
     ex = {}
     for i, h in enumerate(task.highway):
@@ -107,8 +117,10 @@ def write_task(out, task: TaskModule, model_name, exit_policy="none", predictor_
     for k, m in task.masks().items():
         ex["albert.encoder." + k + ".weight.mask"] = m.detach().cpu().numpy().astype(np.uint8 if mask_dtype == "U8" else np.float32)
     if ex:
-        st.write(os.path.join(out, "edgebert.safetensors"), ex, {"format": "pt"})
+        st.write(os.path.join(out, "edgebert.safetensors"), _stored(ex, weight_dtype), {"format": "pt"})
     meta = {"labels": task.labels, "exit": exit_policy}
+    if getattr(task, "sentence_pairs", False):
+        meta["input"] = "pair"
     if predictor_csv:
         shutil.copyfile(predictor_csv, os.path.join(out, "predictor.csv"))
         meta["predictor_mode"] = predictor_mode

@@ -113,6 +113,7 @@ TEST_CASE("a task folder loads every part", "[task]") {
     REQUIRE(t.encoder.span);
     CHECK(t.encoder.span->spans == std::vector<double>{0.1f * 8.0, 0.5f * 8.0, 0.9f * 8.0, 8.0});
     CHECK(std::get<exit::entropy_threshold>(t.policy).thresholds[0] == 0.3);
+    CHECK_FALSE(t.sentence_pairs);  // no "input" in task.json: one text
     const auto r = mt.infer("sst2", {2, 7, 9, 11, 3});
     CHECK((r.label_name == "negative" || r.label_name == "positive"));
     CHECK(r.entropies.size() == r.exit_layer);
@@ -181,12 +182,25 @@ TEST_CASE("bad task folders are refused with the culprit named", "[task]") {
         write_json(t + "/task.json", {{"labels", {"a", "b", "c"}}, {"span", {{"ramp", 2}, {"max_span", 8}}}});
         CHECK_THROWS_WITH(mt(), Catch::Contains("3 label names for 2 labels"));
     }
+    SECTION("an input kind other than text or pair") {
+        write_json(t + "/task.json", {{"input", "triple"}, {"span", {{"mode", "distance"}, {"ramp", 2}, {"max_span", 8}}}});
+        CHECK_THROWS_WITH(mt(), Catch::Contains("task.json") && Catch::Contains("\"input\"") && Catch::Contains("triple"));
+    }
     SECTION("an adapter for another hidden size") {
         json a = edgebert::detail::read_json_file<config_error>(t + "/adapter_config.json");
         a["hidden_size"] = 64;
         write_json(t + "/adapter_config.json", a);
         CHECK_THROWS_WITH(mt(), Catch::Contains("hidden_size 64"));
     }
+}
+
+TEST_CASE("a task of sentence pairs says so in task.json", "[task]") {
+    const auto cfg = test_util::odd_config();
+    const std::string dir = make_model(cfg, false);
+    write_json(dir + "/tasks/sst2/task.json", {{"input", "pair"}, {"span", {{"mode", "distance"}, {"ramp", 2}, {"max_span", 8}}}});
+    CHECK(model::multi_task_model::load(dir).get("sst2").sentence_pairs);
+    write_json(dir + "/tasks/sst2/task.json", {{"input", "text"}, {"span", {{"mode", "distance"}, {"ramp", 2}, {"max_span", 8}}}});
+    CHECK_FALSE(model::multi_task_model::load(dir).get("sst2").sentence_pairs);
 }
 
 TEST_CASE("pruning masks may be stored as bytes", "[task]") {

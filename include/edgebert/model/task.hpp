@@ -41,6 +41,7 @@ struct task {
     std::optional<nn::classification_head> head;  ///< the final classifier; none: the backbone's pooler + classifier
     std::vector<nn::off_ramp> off_ramps;        ///< one per layer, one per group, or none
     exit::exit_policy policy = exit::no_exit{};
+    bool sentence_pairs = false;                ///< task.json "input": "pair": [CLS] a [SEP] b [SEP] (GLUE MRPC)
 
     std::string label_name(std::size_t id) const {
         return id < labels.size() ? labels[id] : "LABEL_" + std::to_string(id);
@@ -395,6 +396,14 @@ EDGEBERT_LIBRARY_API task load_task(const std::string& folder, const albert_conf
         t.encoder.span = std::move(span);
     } else if (span_values) {
         throw config_error(folder + ": the task has learned span values but task.json says nothing about \"span\"");
+    }
+
+    // what one input is: a text, or a pair of texts with token types 0 then 1
+    if (meta.contains("input")) {
+        const auto& in = meta["input"];
+        if (!in.is_string() || (in != "text" && in != "pair"))
+            throw config_error(meta_path + ": \"input\" must be \"text\" or \"pair\", not " + in.dump());
+        t.sentence_pairs = in == "pair";
     }
 
     // exit policy
