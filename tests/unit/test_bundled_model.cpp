@@ -59,6 +59,41 @@ outcome replay(const model::multi_task_model& mt, const std::string& task, const
     }
     return o;
 }
+
+// reference/<task>_dev.tsv holds the texts (label<TAB>text, or label<TAB>text_a<TAB>text_b for a pair task) of the
+// reference/<task>_dev.jsonl rows, whose input_ids (and token_type_ids) the Python tools made; text in, prediction
+// out, needs both to agree.
+void tokenizer_agrees_on_dev_texts(const std::string& dir, const std::string& task, std::size_t expected_rows) {
+    const auto tok = text::albert_tokenizer::load(dir);
+    const bool pairs = model::multi_task_model::load(dir).get(task).sentence_pairs;
+    std::ifstream tsv(dir + "/reference/" + task + "_dev.tsv"), jl(dir + "/reference/" + task + "_dev.jsonl");
+    REQUIRE(tsv);
+    REQUIRE(jl);
+    std::string row, line;
+    std::size_t n = 0, same = 0;
+    while (std::getline(tsv, row) && std::getline(jl, line)) {
+        const auto j = nlohmann::json::parse(line);
+        const auto tab = row.find('\t');
+        CHECK(std::stoul(row.substr(0, tab)) == j.at("gold").get<std::size_t>());
+        const std::string text = row.substr(tab + 1);
+        text::albert_encoding got;
+        if (pairs) {
+            const auto tab2 = text.find('\t');
+            REQUIRE(tab2 != std::string::npos);
+            got = tok.encode_pair(text.substr(0, tab2), text.substr(tab2 + 1));
+        } else {
+            got.ids = tok.encode(text);
+            got.token_type_ids.assign(got.ids.size(), 0);
+        }
+        const auto want_types = j.contains("token_type_ids") ? j.at("token_type_ids").get<token_ids>()
+                                                             : token_ids(got.ids.size(), 0);
+        if (got.ids == j.at("input_ids").get<token_ids>() && got.token_type_ids == want_types) ++same;
+        else if (n - same < 3) UNSCOPED_INFO(task << " row " << n << " differs: " << row);
+        ++n;
+    }
+    CHECK(n == expected_rows);
+    CHECK(same == n);
+}
 }  // namespace
 
 TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bundled]") {
@@ -86,27 +121,8 @@ TEST_CASE("the bundled model predicts every dev sentence as PyTorch does", "[bun
 }
 
 TEST_CASE("the C++ tokenizer gives the bundled model's reference ids for every dev text", "[bundled][text]") {
-    // reference/<task>_dev.tsv holds the texts (label<TAB>text) of the reference/<task>_dev.jsonl rows, whose
-    // input_ids the Python tools made; text in, prediction out, needs both to agree.
-    const auto tok = text::albert_tokenizer::load(model_dir);
-    for (const std::string task : {"sst2", "lang"}) {
-        std::ifstream tsv(model_dir + "/reference/" + task + "_dev.tsv"), jl(model_dir + "/reference/" + task + "_dev.jsonl");
-        REQUIRE(tsv);
-        REQUIRE(jl);
-        std::string row, line;
-        std::size_t n = 0, same = 0;
-        while (std::getline(tsv, row) && std::getline(jl, line)) {
-            const auto j = nlohmann::json::parse(line);
-            CHECK(std::stoul(row.substr(0, row.find('\t'))) == j.at("gold").get<std::size_t>());
-            const auto want = j.at("input_ids").get<token_ids>();
-            const auto got = tok.encode(row.substr(row.find('\t') + 1));
-            if (got == want) ++same;
-            else if (n - same < 3) UNSCOPED_INFO(task << " row " << n << " differs: " << row);
-            ++n;
-        }
-        CHECK(n == (task == "sst2" ? 872u : 1000u));
-        CHECK(same == n);
-    }
+    tokenizer_agrees_on_dev_texts(model_dir, "sst2", 872);
+    tokenizer_agrees_on_dev_texts(model_dir, "lang", 1000);
 }
 
 TEST_CASE("the multi-task model predicts every dev sentence and pair of every task as PyTorch does", "[bundled]") {
@@ -140,35 +156,7 @@ TEST_CASE("the multi-task model predicts every dev sentence and pair of every ta
 }
 
 TEST_CASE("the C++ tokenizer gives the multi-task model's reference ids and token types for every dev text", "[bundled][text]") {
-    const auto tok = text::albert_tokenizer::load(multitask_dir);
-    for (const std::string task : {"sst2", "mrpc", "trec"}) {
-        std::ifstream tsv(multitask_dir + "/reference/" + task + "_dev.tsv"), jl(multitask_dir + "/reference/" + task + "_dev.jsonl");
-        REQUIRE(tsv);
-        REQUIRE(jl);
-        std::string row, line;
-        std::size_t n = 0, same = 0;
-        while (std::getline(tsv, row) && std::getline(jl, line)) {
-            const auto j = nlohmann::json::parse(line);
-            const auto tab = row.find('\t');
-            CHECK(std::stoul(row.substr(0, tab)) == j.at("gold").get<std::size_t>());
-            const std::string text = row.substr(tab + 1);
-            text::albert_encoding e;
-            if (task == "mrpc") {
-                const auto tab2 = text.find('\t');
-                REQUIRE(tab2 != std::string::npos);
-                e = tok.encode_pair(text.substr(0, tab2), text.substr(tab2 + 1));
-            } else {
-                e.ids = tok.encode(text);
-            }
-            const auto want_types = j.contains("token_type_ids") ? j.at("token_type_ids").get<token_ids>() : token_ids{};
-            const bool types_agree = want_types.empty() ? std::all_of(e.token_type_ids.begin(), e.token_type_ids.end(),
-                                                                      [](token_id t) { return t == 0; })
-                                                        : e.token_type_ids == want_types;
-            if (e.ids == j.at("input_ids").get<token_ids>() && types_agree) ++same;
-            else if (n - same < 3) UNSCOPED_INFO(task << " row " << n << " differs: " << row);
-            ++n;
-        }
-        CHECK(n == (task == "sst2" ? 872u : task == "mrpc" ? 408u : 547u));
-        CHECK(same == n);
-    }
+    tokenizer_agrees_on_dev_texts(multitask_dir, "sst2", 872);
+    tokenizer_agrees_on_dev_texts(multitask_dir, "mrpc", 408);  // pairs: label<TAB>text_a<TAB>text_b
+    tokenizer_agrees_on_dev_texts(multitask_dir, "trec", 547);
 }
