@@ -125,3 +125,28 @@ class ParityTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HalfPrecisionExportTest(unittest.TestCase):
+    def test_f16_folder_reads_back_as_the_rounded_weights(self):
+        """--weight-dtype F16: every float tensor of the folder is stored as F16 (masks stay U8), and the model
+        read back computes with exactly the F16-rounded values, so reference outputs made from the folder are what
+        the C++ runtime computes."""
+        cfg = util.small_config()
+        full, t = make(cfg, 7, preset="houlsby", prune="movement", ramps=2)
+        with tempfile.TemporaryDirectory() as d:
+            export.write_backbone(d, cfg, full.backbone_state_dict(), None, 32, weight_dtype="F16")
+            tdir = os.path.join(d, "tasks", "tsk")
+            export.write_task(tdir, t, "test", mask_dtype="U8", weight_dtype="F16")
+            for f in ("model.safetensors", "tasks/tsk/adapter.safetensors", "tasks/tsk/model_head.safetensors",
+                      "tasks/tsk/edgebert.safetensors"):
+                for name, v in st.read(os.path.join(d, f)).items():
+                    want = np.uint8 if name.endswith(".mask") else np.float16
+                    self.assertEqual(v.dtype, want, f"{f}: {name}")
+            _, bb2, tasks = export.load_folder(d)
+            emb = full.backbone_state_dict()["albert.embeddings.word_embeddings.weight"]
+            got = bb2.state_dict()["embeddings.word_embeddings.weight"]
+            torch.testing.assert_close(got, emb.half().float(), atol=0, rtol=0)
+            self.assertGreater((got - emb).abs().max().item(), 0)  # the rounding really happened
+            with self.assertRaises(ValueError):
+                export.write_backbone(d, cfg, full.backbone_state_dict(), None, 32, weight_dtype="BF16")
