@@ -82,6 +82,10 @@ expect "classify no tab"    1 "expected LABEL<TAB>TEXT"           -- "$bin" clas
 expect "classify predictor" 0 '"exit":"predictor:'                -- "$bin" classify --model "$bundled" --task sst2 --input two.tsv --labeled --exit predictor:0.6
 expect "classify pairs"     0 '"tokens":12'                        -- sh -c "printf '1\\ta fine film .\\tthe acting is bad .\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
 expect "classify pair tab"  1 "expected TEXT_A<TAB>TEXT_B"        -- sh -c "printf '1\\tonly one text\\n' | '$bin' classify --model '$bundled' --task sst2 --input /dev/stdin --labeled --pairs --no-progress"
+# A task whose task.json says "input": "pair" (the multi-task model's mrpc) reads pairs without --pairs.
+multitask=$here/../../models/albert-imdb-multitask
+expect "classify pair task" 0 '"tokens":14'                         -- sh -c "printf '1\\tthe film opened friday .\\tthe movie opened on friday .\\n' | '$bin' classify --model '$multitask' --task mrpc --input /dev/stdin --labeled --no-progress"
+expect "pair task, one text" 1 "expected TEXT_A<TAB>TEXT_B"        -- sh -c "printf '1\\tonly one text\\n' | '$bin' classify --model '$multitask' --task mrpc --input /dev/stdin --labeled --no-progress"
 
 if "$py" -c "import numpy" 2>/dev/null; then
   "$py" "$here/../parity/make_albert.py" --out model --seed 3 --labels 2 --set num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
