@@ -114,8 +114,10 @@ int main(int argc, char** argv) try {
             if (!line.empty()) sentences.push_back(line);
     }
     for (const std::string& s : sentences) {
-        const bool pair = s.find('\t') != std::string::npos;
-        std::printf(pair ? "pair \"%s\"\n" : "\"%s\"\n", clip(pair ? s.substr(0, s.find('\t')) + "\" | \"" + s.substr(s.find('\t') + 1) : s, 110).c_str());
+        const auto tab = s.find('\t');
+        const bool pair = tab != std::string::npos;
+        if (pair) std::printf("pair \"%s\"\n", clip(s.substr(0, tab) + "\" | \"" + s.substr(tab + 1), 110).c_str());
+        else std::printf("\"%s\"\n", clip(s, 110).c_str());
         for (const std::string& task : nlp.task_names()) {
             if (takes_pairs(nlp, task) != pair) continue;
             const answer r = classify_line(nlp, task, s);

@@ -53,10 +53,10 @@ def bundle(a):
         state = {k: v for k, v in state.items() if not k.startswith("scores.")}
         t.load_state_dict(state)
         t.fixed_masks = torch.load(os.path.join(tdir, "masks.pt"))
-        t.sentence_pairs = meta["task"] == "mrpc"  # train_adapter.py's pair task: task.json "input": "pair"
         export.write_task(os.path.join(a.out, "tasks", meta["task"]), t, a.name or os.path.basename(a.out.rstrip("/")),
                           exit_policy=meta["exit"], predictor_csv=os.path.join(tdir, "predictor.csv"),
-                          mask_dtype=a.mask_dtype, weight_dtype=a.weight_dtype)
+                          mask_dtype=a.mask_dtype, weight_dtype=a.weight_dtype,
+                          sentence_pairs=meta["task"] == "mrpc")  # train_adapter.py's one pair task
     print(json.dumps({"out": a.out, "tasks": [json.load(open(os.path.join(t, "meta.json")))["task"] for t in a.task]}))
 
 

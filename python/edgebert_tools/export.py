@@ -82,8 +82,9 @@ def head_doc(name, labels, hidden, model_name):
 
 
 def write_task(out, task: TaskModule, model_name, exit_policy="none", predictor_csv=None, predictor_mode="ee-before",
-               mask_dtype="F32", weight_dtype="F32"):
+               mask_dtype="F32", weight_dtype="F32", sentence_pairs=False):
     """Write one task folder from a trained TaskModule (masks must be frozen with task.freeze_masks()).
+    sentence_pairs: the task reads [CLS] a [SEP] b [SEP] (task.json "input": "pair").
     mask_dtype: "F32" (default; every loader reads float tensors) or "U8" (4x smaller; the folder contract allows
     it, but the C++ loader of 2026-11-23 05:11 rejected U8 masks)."""
     os.makedirs(out, exist_ok=True)
@@ -119,7 +120,7 @@ def write_task(out, task: TaskModule, model_name, exit_policy="none", predictor_
     if ex:
         st.write(os.path.join(out, "edgebert.safetensors"), _stored(ex, weight_dtype), {"format": "pt"})
     meta = {"labels": task.labels, "exit": exit_policy}
-    if getattr(task, "sentence_pairs", False):
+    if sentence_pairs:
         meta["input"] = "pair"
     if predictor_csv:
         shutil.copyfile(predictor_csv, os.path.join(out, "predictor.csv"))
