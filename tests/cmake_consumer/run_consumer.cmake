@@ -4,6 +4,7 @@
 #         -DWORK_DIR=<scratch dir, wiped first> -DEXPECTED_VERSION=<x.y.z>
 #         [-DGENERATOR=... -DGENERATOR_PLATFORM=... -DGENERATOR_TOOLSET=... -DMAKE_PROGRAM=...]
 #         [-DCXX_COMPILER=... -DTOOLCHAIN_FILE=... -DBUILD_TYPE=Release -DKEEP_WORK_DIR=ON]
+#         [-DCONSUMER_FLAGS="-O1 -DNDEBUG"]   (the consumer's flags for BUILD_TYPE, instead of CMake's default)
 #         -P run_consumer.cmake
 # find_package / version_mismatch: configure the library with its tests, examples and benchmarks off,
 # install it into WORK_DIR/prefix, then configure the consumer against that prefix only.
@@ -78,6 +79,10 @@ if(TOOLCHAIN_FILE)
 endif()
 
 set(_consumer_args -DCMAKE_EXPORT_COMPILE_COMMANDS=ON)
+if(CONSUMER_FLAGS)
+  string(TOUPPER "${BUILD_TYPE}" _bt)
+  list(APPEND _consumer_args "-DCMAKE_CXX_FLAGS_${_bt}=${CONSUMER_FLAGS}")
+endif()
 if(MODE STREQUAL "find_package" OR MODE STREQUAL "version_mismatch")
   # ---- install the library into a private prefix ----
   run_step("configure edgebert (tests/examples/benchmarks off)" SUCCESS _out
