@@ -11,6 +11,8 @@
 #     probe     frozen linear probe of the checkpoint  -> appends to $RUN/probe.jsonl
 #     backbone  export the checkpoint for the tasks    -> $WORK/backbone/
 #     teacher   linear teacher + distillation labels   -> $WORK/teacher/
+#     teacher-ft  a fine-tuned copy of the backbone; distillation labels = average of it and the linear teacher
+#               -> $WORK/teacher-ft/ (the copy is discarded; the tasks' backbone stays frozen)
 #     baselines majority and linear n-gram baselines   -> $WORK/teacher/baselines.json
 #     sst2 mrpc trec   adapters, pruning, off-ramps, predictor tables, thresholds -> $WORK/<task>/
 #     export    model folder + golden replay files    -> $OUT
@@ -44,9 +46,12 @@ stage() {
     backbone) $P "$HERE/pretrain_backbone.py" export --run "$RUN" --out "$WORK/backbone" ;;
     teacher) $P "$HERE/train_teacher.py" teacher --out "$WORK/teacher" --data "$DATA" ;;
     baselines) $P "$HERE/train_teacher.py" baselines --out "$WORK/teacher" --data "$DATA" ;;
+    teacher-ft)
+        $P "$HERE/finetune_teacher.py" --pretrained "$WORK/backbone" --linear "$WORK/teacher" --out "$WORK/teacher-ft" \
+            --data "$DATA" --epochs 2 --lr 1e-4 --weight 0.5 ;;
     sst2)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task sst2 --out "$WORK/sst2" --data "$DATA" \
-            --distill "$WORK/teacher/distill.tsv.gz" --distill-unlabelled 60000 --adapter houlsby --reduction 4 --task-ln --epochs 1 \
+            --distill "$WORK/teacher-ft/distill.tsv.gz" --distill-unlabelled 60000 --adapter houlsby --reduction 4 --task-ln --epochs 1 \
             --prune movement:0.6 --prune-steps 1500 --ramp-epochs 0.3 ;;
     mrpc)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task mrpc --out "$WORK/mrpc" --data "$DATA" \
@@ -68,11 +73,13 @@ stage() {
         $P "$HERE/tools/write_golden.py" "$OUT" --per-task 3  # rerun by the C++ loader on every load
         cp "$RUN/log.jsonl" "$OUT/reference/pretrain_log.jsonl"
         cp "$WORK/teacher/teacher.json" "$WORK/teacher/baselines.json" "$OUT/reference/"
+        cp "$WORK/teacher-ft/teacher.json" "$OUT/reference/teacher_ft.json"
+        cp "$WORK/teacher-ft/log.jsonl" "$OUT/reference/teacher_ft_log.jsonl"
         du -sh "$OUT" ;;
-    all) for s in vocab w2v pretrain backbone teacher baselines sst2 mrpc trec export; do stage $s; done ;;
+    all) for s in vocab w2v pretrain backbone teacher baselines teacher-ft sst2 mrpc trec export; do stage $s; done ;;
     *) echo "unknown stage $1" >&2; exit 2 ;;
     esac
 }
 
-[ $# -ge 1 ] || { sed -n 5,22p "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n 5,24p "$0"; exit 2; }
 for s in "$@"; do stage "$s"; done

@@ -99,6 +99,12 @@ def task_data(a, tok):
             desc += ", each pair also swapped"
         tr_ex, y = encode_rows(tok, "mrpc", tr)
         tr_t = np.eye(C, dtype=np.float32)[y]
+        if a.pair_teacher:  # soft targets: --hard-weight x gold + the rest x the linear pair model's out-of-fold P
+            from train_teacher import mrpc_out_of_fold
+            oof = mrpc_out_of_fold(a.data, seed=a.seed)
+            p = np.array([oof[(x, z)] if (x, z) in oof else oof[(z, x)] for _, x, z in tr], dtype=np.float32)
+            tr_t = a.hard_weight * tr_t + (1.0 - a.hard_weight) * np.stack([1.0 - p, p], 1)
+            desc += f", targets {a.hard_weight:g} gold + {1 - a.hard_weight:g} linear pair model (5-fold out-of-fold)"
     else:
         tr, dv = corpus.trec_split(a.data)
         tr_ex, y = encode_rows(tok, "trec", tr)
@@ -213,6 +219,8 @@ def main():
     ap.add_argument("--prune-steps", type=int, default=1500)
     ap.add_argument("--task-ln", action="store_true")
     ap.add_argument("--swap-pairs", action="store_true", help="mrpc: train on each pair in both orders")
+    ap.add_argument("--pair-teacher", action="store_true",
+                    help="mrpc: distil from the linear pair model (train_teacher.py), out-of-fold on the train pairs")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--trace-sentences", type=int, default=8000)
     ap.add_argument("--threads", type=int, default=1)

@@ -53,6 +53,36 @@ def sst2_linear(data_dir, with_imdb, C=4.0):
     return v, m
 
 
+def mrpc_linear(rows, C=4.0):
+    """Logistic regression on pair features (TF-IDF of a*b and |a-b|, both symmetric in a and b) -> (model, feats)."""
+    import scipy.sparse as sp
+    v = _vec().fit([s for _, x, z in rows for s in (x, z)])
+
+    def feats(pairs):
+        A = v.transform([x for _, x, _ in pairs])
+        B = v.transform([z for _, _, z in pairs])
+        return sp.hstack([A.multiply(B), abs(A - B)]).tocsr()
+
+    return _lr(C).fit(feats(rows), [l for l, _, _ in rows]), feats
+
+
+def mrpc_out_of_fold(data_dir, folds=5, seed=1, C=4.0):
+    """P(equivalent) for every MRPC train pair from the linear pair model trained on the *other* folds, so the soft
+    labels are what the teacher predicts for pairs it never saw (a teacher scored on its own training pairs would
+    only repeat the gold labels). Returns {(text_a, text_b): p}; the features are symmetric, so (b, a) has the same p."""
+    tr = corpus.read_mrpc(data_dir, "train")
+    order = list(range(len(tr)))
+    random.Random(seed).shuffle(order)
+    out = {}
+    for k in range(folds):
+        held = set(order[k::folds])
+        m, feats = mrpc_linear([r for i, r in enumerate(tr) if i not in held], C)
+        rows = [tr[i] for i in sorted(held)]
+        for (_, x, z), p in zip(rows, m.predict_proba(feats(rows))[:, 1]):
+            out[(x, z)] = float(p)
+    return out
+
+
 def stage_teacher(a):
     t0 = time.time()
     os.makedirs(a.out, exist_ok=True)
@@ -95,7 +125,6 @@ def _f1(pred, y):
 
 
 def stage_baselines(a):
-    import scipy.sparse as sp
     os.makedirs(a.out, exist_ok=True)
     res = {}
     dev = corpus.read_sst2(a.data, "dev")
@@ -116,14 +145,7 @@ def stage_baselines(a):
                    "majority": _acc([maj] * len(dvy), dvy), "linear": _acc(m.predict(v.transform([q for _, q in dv])), dvy)}
     tr = corpus.read_mrpc(a.data, "train")
     dv = corpus.read_mrpc(a.data, "dev")
-    v = _vec().fit([s for _, x, z in tr for s in (x, z)])
-
-    def feats(rows):
-        A = v.transform([x for _, x, _ in rows])
-        B = v.transform([z for _, _, z in rows])
-        return sp.hstack([A.multiply(B), abs(A - B)]).tocsr()
-
-    m = _lr(a.C).fit(feats(tr), [l for l, _, _ in tr])
+    m, feats = mrpc_linear(tr, a.C)
     dvy = [l for l, _, _ in dv]
     maj = int(np.bincount([l for l, _, _ in tr]).argmax())
     pred = m.predict(feats(dv))

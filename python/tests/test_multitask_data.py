@@ -83,3 +83,23 @@ class PretrainExamplesTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PairTeacherTest(unittest.TestCase):
+    """The linear MRPC teacher must not care which sentence comes first: the training pairs are also given swapped,
+    and both orders get one soft label."""
+
+    def test_pair_model_is_symmetric(self):
+        import train_teacher
+        words = "the film is good bad actors great movie plot slow fast story".split()
+        rng = np.random.default_rng(3)
+        rows = []
+        for k in range(40):
+            a = " ".join(rng.choice(words, 6))
+            b = a if k % 2 else " ".join(rng.choice(words, 6))
+            rows.append((k % 2, a, b))
+        m, feats = train_teacher.mrpc_linear(rows)
+        swapped = [(l, b, a) for l, a, b in rows]
+        np.testing.assert_allclose(m.predict_proba(feats(rows)), m.predict_proba(feats(swapped)), rtol=0, atol=1e-12)
+        # identical sentences (label 1) against unrelated ones (label 0): the model must have learned something
+        self.assertGreater((m.predict(feats(rows)) == np.array([l for l, _, _ in rows])).mean(), 0.9)

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A second SST-2 teacher for the sst2 adapters: a *copy* of the shared backbone with every weight fine-tuned on
+the SST-2 train phrases (gold labels), plus a [CLS] head. The copy is thrown away after it has labelled the
+distillation texts; the backbone the tasks share stays frozen.
+
+The linear teacher (train_teacher.py) and this one err differently (n-gram counts vs a contextual encoder), so the
+distillation targets are their average: p = w * p_linear + (1 - w) * p_finetuned, with w fixed in advance (0.5),
+not chosen on dev.
+
+    finetune_teacher.py --pretrained BACKBONE_DIR --linear DIR_WITH_distill.tsv.gz --out DIR [--data ../shared/data]
+                        [--epochs 2] [--lr 1e-4] [--weight 0.5] [--threads 2] [--seed 1]
+writes OUT/distill.tsv.gz (`p_positive<TAB>text`, the same texts in the same order as the linear teacher's file),
+OUT/teacher.json (SST-2 dev accuracy of the fine-tuned copy, the linear teacher and the average) and OUT/log.jsonl.
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from edgebert_tools import albert, corpus, tokenizer  # noqa: E402
+from train_adapter import batches, pad  # noqa: E402
+from train_teacher import sst2_linear  # noqa: E402
+
+
+class FineTuned(nn.Module):
+    def __init__(self, cfg, state):
+        super().__init__()
+        full = albert.AlbertForPretraining(cfg)
+        full.load_state_dict({k: v for k, v in state.items() if not k.startswith("albert.pooler.")})
+        self.bb = full.albert
+        H = cfg["hidden_size"]
+        self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(H, H), nn.Tanh(), nn.Dropout(0.1), nn.Linear(H, 2))
+
+    def forward(self, ids, tt, attn):
+        return self.head(self.bb(ids, attn, tt)[-1][:, 0])
+
+
+def probabilities(model, exs, max_tokens=8192):
+    model.eval()
+    p = np.zeros(len(exs), dtype=np.float64)
+    with torch.no_grad():
+        for b in batches(exs, max_tokens, random.Random(0)):
+            ids, tt, attn = pad([exs[i] for i in b])
+            p[b] = F.softmax(model(ids, tt, attn), -1)[:, 1].numpy()
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pretrained", required=True)
+    ap.add_argument("--linear", required=True, help="train_teacher.py teacher's output folder")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--data", default=corpus.DEFAULT_DATA)
+    ap.add_argument("--epochs", type=float, default=2)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--max-tokens", type=int, default=2048)
+    ap.add_argument("--weight", type=float, default=0.5, help="weight of the linear teacher in the average")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = random.Random(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    log = open(os.path.join(a.out, "log.jsonl"), "w")
+    t0 = time.time()
+
+    def say(rec):
+        rec["s"] = round(time.time() - t0, 1)
+        print(json.dumps(rec), flush=True)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+
+    cfg = json.load(open(os.path.join(a.pretrained, "config.json")))
+    model = FineTuned(cfg, torch.load(os.path.join(a.pretrained, "backbone.pt")))
+    tok = tokenizer.AlbertTokenizer(os.path.join(a.pretrained, "spiece.model"), max_length=cfg["max_position_embeddings"])
+
+    def encode(texts):
+        return [(ids, [0] * len(ids)) for ids in (tok.encode(t) for t in texts)]
+
+    tr = corpus.read_sst2(a.data, "train")
+    dv = corpus.read_sst2(a.data, "dev")
+    tr_ex, tr_y = encode([t for _, t in tr]), np.array([l for l, _ in tr])
+    dv_ex, dv_y = encode([t for _, t in dv]), np.array([l for l, _ in dv])
+    say({"train": len(tr_ex), "dev": len(dv_ex), "epochs": a.epochs, "lr": a.lr})
+
+    steps_per_epoch = len(batches(tr_ex, a.max_tokens, random.Random(0)))
+    total = int(a.epochs * steps_per_epoch)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    warm = max(1, total // 10)
+    step = 0
+    model.train()
+    while step < total:
+        for b in batches(tr_ex, a.max_tokens, rng):
+            for g in opt.param_groups:
+                g["lr"] = a.lr * min(1.0, (step + 1) / warm) * max(0.0, (total - step) / total)
+            ids, tt, attn = pad([tr_ex[i] for i in b])
+            loss = F.cross_entropy(model(ids, tt, attn), torch.from_numpy(tr_y[b]))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            if step % 100 == 0 or step == total:
+                rec = {"step": step, "of": total, "loss": round(loss.item(), 4)}
+                if step % 500 == 0 or step == total:  # monitoring only: nothing is selected on dev
+                    rec["dev_acc"] = round(float(((probabilities(model, dv_ex) > 0.5) == dv_y).mean()), 4)
+                    model.train()
+                say(rec)
+            if step >= total:
+                break
+
+    v, m = sst2_linear(a.data, True)
+    p_lin_dev = m.predict_proba(v.transform([t for _, t in dv]))[:, 1]
+    p_ft_dev = probabilities(model, dv_ex)
+    p_avg_dev = a.weight * p_lin_dev + (1 - a.weight) * p_ft_dev
+    acc = lambda p: float(((p > 0.5) == dv_y).mean())
+    rec = {"teacher": f"average of the linear teacher (weight {a.weight}) and a fully fine-tuned copy of the backbone",
+           "finetuned_sst2_dev_acc": acc(p_ft_dev), "linear_sst2_dev_acc": acc(p_lin_dev),
+           "sst2_dev_acc": acc(p_avg_dev), "epochs": a.epochs, "lr": a.lr, "steps": total}
+
+    lin_p, texts = [], []
+    with gzip.open(os.path.join(a.linear, "distill.tsv.gz"), "rt", encoding="utf-8") as f:
+        for line in f:
+            p, t = line.rstrip("\n").split("\t", 1)
+            lin_p.append(float(p))
+            texts.append(t)
+    p_ft = probabilities(model, encode(texts))
+    p = a.weight * np.asarray(lin_p) + (1 - a.weight) * p_ft
+    with gzip.open(os.path.join(a.out, "distill.tsv.gz"), "wt", encoding="utf-8") as f:
+        for pi, t in zip(p, texts):
+            f.write(f"{pi:.5f}\t{t}\n")
+    rec["distill_texts"] = len(texts)
+    rec["agreement_linear_finetuned"] = float(((np.asarray(lin_p) > 0.5) == (p_ft > 0.5)).mean())
+    rec["s"] = round(time.time() - t0, 1)
+    json.dump(rec, open(os.path.join(a.out, "teacher.json"), "w"), indent=2)
+    say(rec)
+
+
+if __name__ == "__main__":
+    main()
