@@ -55,7 +55,7 @@ stage() {
             --prune movement:0.6 --prune-steps 1500 --ramp-epochs 0.3 ;;
     mrpc)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task mrpc --out "$WORK/mrpc" --data "$DATA" \
-            --adapter houlsby --reduction 4 --swap-pairs --task-ln --epochs 3 --ramp-epochs 1 --lr 3e-4 ;;
+            --adapter houlsby --reduction 4 --swap-pairs --pair-teacher --task-ln --epochs 3 --ramp-epochs 1 --lr 3e-4 ;;
     trec)
         $P "$HERE/train_adapter.py" --pretrained "$WORK/backbone" --task trec --out "$WORK/trec" --data "$DATA" \
             --adapter houlsby --reduction 4 --task-ln --epochs 25 --ramp-epochs 4 --lr 2e-3 ;;
