@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from edgebert_tools import albert, corpus, tokenizer  # noqa: E402
-from train_adapter import batches, pad  # noqa: E402
+from train_adapter import batches, pad, start_run  # noqa: E402
 from train_teacher import sst2_linear  # noqa: E402
 
 
@@ -68,18 +68,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    rng = random.Random(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    log = open(os.path.join(a.out, "log.jsonl"), "w")
+    rng, say = start_run(a)
     t0 = time.time()
-
-    def say(rec):
-        rec["s"] = round(time.time() - t0, 1)
-        print(json.dumps(rec), flush=True)
-        log.write(json.dumps(rec) + "\n")
-        log.flush()
 
     cfg = json.load(open(os.path.join(a.pretrained, "config.json")))
     model = FineTuned(cfg, torch.load(os.path.join(a.pretrained, "backbone.pt")))

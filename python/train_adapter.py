@@ -191,6 +191,24 @@ def ee_eval(ev, labels, T):
     return float((pred == y).mean()), float(layer.mean()), f1(pred, y)
 
 
+def start_run(a):
+    """Threads and seeds from the arguments, and OUT/log.jsonl. Returns (rng, say); say(record) prints the record
+    with the seconds since the start and appends it to the log."""
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    log = open(os.path.join(a.out, "log.jsonl"), "w")
+    t0 = time.time()
+
+    def say(rec):
+        rec["s"] = round(time.time() - t0, 1)
+        print(json.dumps(rec), flush=True)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+
+    return random.Random(a.seed), say
+
+
 def soft_ce(logits, target):
     return -(target * F.log_softmax(logits, -1)).sum(-1).mean()
 
@@ -226,18 +244,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    rng = random.Random(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    log = open(os.path.join(a.out, "log.jsonl"), "w")
+    rng, say = start_run(a)
     t0 = time.time()
-
-    def say(rec):
-        rec["s"] = round(time.time() - t0, 1)
-        print(json.dumps(rec), flush=True)
-        log.write(json.dumps(rec) + "\n")
-        log.flush()
 
     cfg, bb = load_backbone(a.pretrained)
     tok = tokenizer.AlbertTokenizer(os.path.join(a.pretrained, "spiece.model"), max_length=cfg["max_position_embeddings"])
