@@ -27,17 +27,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edgebert_tools import albert, corpus, tokenizer  # noqa: E402
-from train_adapter import batches, pad, start_run  # noqa: E402
+from edgebert_tools import corpus, tokenizer  # noqa: E402
+from train_adapter import batches, load_backbone, pad, start_run  # noqa: E402
 from train_teacher import sst2_linear  # noqa: E402
 
 
 class FineTuned(nn.Module):
-    def __init__(self, cfg, state):
+    def __init__(self, pretrained):
         super().__init__()
-        full = albert.AlbertForPretraining(cfg)
-        full.load_state_dict({k: v for k, v in state.items() if not k.startswith("albert.pooler.")})
-        self.bb = full.albert
+        cfg, self.bb = load_backbone(pretrained)  # loaded frozen for the adapters; here every weight trains
+        for p in self.bb.parameters():
+            p.requires_grad_(True)
         H = cfg["hidden_size"]
         self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(H, H), nn.Tanh(), nn.Dropout(0.1), nn.Linear(H, 2))
 
@@ -72,7 +72,7 @@ def main():
     t0 = time.time()
 
     cfg = json.load(open(os.path.join(a.pretrained, "config.json")))
-    model = FineTuned(cfg, torch.load(os.path.join(a.pretrained, "backbone.pt")))
+    model = FineTuned(a.pretrained)
     tok = tokenizer.AlbertTokenizer(os.path.join(a.pretrained, "spiece.model"), max_length=cfg["max_position_embeddings"])
 
     def encode(texts):

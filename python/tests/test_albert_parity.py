@@ -123,10 +123,6 @@ class ParityTest(unittest.TestCase):
         self.assertGreater((a - b).abs().max().item(), 1e-2)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class HalfPrecisionExportTest(unittest.TestCase):
     def test_f16_folder_reads_back_as_the_rounded_weights(self):
         """--weight-dtype F16: every float tensor of the folder is stored as F16 (masks stay U8), and the model
@@ -150,3 +146,7 @@ class HalfPrecisionExportTest(unittest.TestCase):
             self.assertGreater((got - emb).abs().max().item(), 0)  # the rounding really happened
             with self.assertRaises(ValueError):
                 export.write_backbone(d, cfg, full.backbone_state_dict(), None, 32, weight_dtype="BF16")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -81,10 +81,6 @@ class PretrainExamplesTest(unittest.TestCase):
         self.assertTrue({e[3] for e in exs} <= {0, 1, -100})
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class PairTeacherTest(unittest.TestCase):
     """The linear MRPC teacher must not care which sentence comes first: the training pairs are also given swapped,
     and both orders get one soft label."""
@@ -103,3 +99,7 @@ class PairTeacherTest(unittest.TestCase):
         np.testing.assert_allclose(m.predict_proba(feats(rows)), m.predict_proba(feats(swapped)), rtol=0, atol=1e-12)
         # identical sentences (label 1) against unrelated ones (label 0): the model must have learned something
         self.assertGreater((m.predict(feats(rows)) == np.array([l for l, _, _ in rows])).mean(), 0.9)
+
+
+if __name__ == "__main__":
+    unittest.main()
