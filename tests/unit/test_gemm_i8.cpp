@@ -29,7 +29,7 @@ namespace {
 // The variants built for other targets (tests/CMakeLists.txt) say which path they must have compiled, and skip
 // (exit 77) on a CPU without its instructions.
 #ifdef EDGEBERT_TEST_EXPECT_I8_ISA
-const bool cpu_runs_this_target = [] {
+[[maybe_unused]] const bool cpu_runs_this_target = [] {  // evaluated at start-up for its exit
 #if defined(__x86_64__) && defined(__AVXVNNI__)
     const bool ok = cpu_runs("avx2_vnni");
 #elif defined(__x86_64__) && defined(__AVX2__)

@@ -10,14 +10,15 @@
 #include <xsimd/xsimd.hpp>
 
 #include "../core/config.hpp"
+#include "gemm_i8.hpp"
 #include "gemm_q8.hpp"
 #include "sparse_gemm.hpp"
 
 namespace edgebert::kernels {
 EDGEBERT_ISA_BEGIN
 
-/// E.g. "avx512bw: gemm 8x48, 8-bit decode avx512vbmi, bit-mask expansion avx512f" or
-/// "neon64: gemm 8x12 (NEON micro-kernel), 8-bit decode neon tbl".
+/// E.g. "avx512bw: gemm 8x48, 8-bit decode avx512vbmi, bit-mask expansion avx512f, int8 avx512-vnni" or
+/// "neon64: gemm 8x12 (NEON micro-kernel), 8-bit decode neon tbl, int8 neon-dotprod".
 EDGEBERT_KERNEL_API
 std::string instruction_set()
 #if EDGEBERT_KERNEL_BODIES
@@ -37,9 +38,8 @@ std::string instruction_set()
 #if defined(__AVX512F__)
     s += ", bit-mask expansion avx512f";
 #endif
-#if defined(__ARM_FEATURE_DOTPROD)
-    s += ", dotprod available";
-#endif
+    s += ", int8 ";
+    s += gemm_i8_isa();
     return s;
 }
 #else
