@@ -3,7 +3,7 @@
 #   bash scripts/install-deps.sh          build the library, examples and benchmarks
 #   bash scripts/install-deps.sh --test   also what the tests use (Catch2, numpy, sentencepiece) and, when
 #                                         ../shared/peer is beside the checkout, the ONNX Runtime peer
-#   bash scripts/install-deps.sh --fuzz   also clang, its libFuzzer runtime and OpenMP (tests/fuzz, the asan preset)
+#   bash scripts/install-deps.sh --fuzz   also clang, its libFuzzer runtime, OpenMP and lld (tests/fuzz, the asan preset)
 #   bash scripts/install-deps.sh --cross  also the AArch64 cross compiler and QEMU (docs/building.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ for a in "$@"; do
 done
 pkgs=(g++ cmake ninja-build libxsimd-dev nlohmann-json3-dev libbenchmark-dev libopenblas-dev)
 if [ "$want_tests" = 1 ]; then pkgs+=(catch2 python3 python3-numpy python3-sentencepiece locales-all libeigen3-dev); fi
-if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev libomp-14-dev); fi
+if [ "$want_fuzz" = 1 ]; then pkgs+=(catch2 clang libclang-rt-14-dev libomp-14-dev lld); fi
 if [ "$want_cross" = 1 ]; then pkgs+=(catch2 python3 python3-numpy g++-aarch64-linux-gnu qemu-user-static); fi
 missing=()
 for p in "${pkgs[@]}"; do
