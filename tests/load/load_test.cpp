@@ -24,20 +24,13 @@
 
 #include <edgebert/model/multi_task_model.hpp>
 
+#include "support/sanitized.hpp"
+
 using namespace edgebert;
 
 // Sanitizer runtimes grow their own memory (ASan's quarantine, TSan's shadow and histories) as the program
-// runs, so under them the RSS bound measures the tool, not us: it is reported but not enforced.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define EDGEBERT_LOAD_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define EDGEBERT_LOAD_SANITIZED 1
-#endif
-#endif
-#ifndef EDGEBERT_LOAD_SANITIZED
-#define EDGEBERT_LOAD_SANITIZED 0
-#endif
+// runs, so under them (EDGEBERT_TEST_SANITIZED) the RSS bound measures the tool, not us: it is reported but not
+// enforced.
 
 namespace {
 
@@ -236,7 +229,7 @@ int main(int argc, char** argv) {
     const long growth = rss_end - rss_warm;
     std::printf("RSS after warm-up %ld KiB, at the end %ld KiB (growth %ld KiB, largest sample %ld KiB, bound %ld KiB)\n",
                 rss_warm, rss_end, growth, rss_max, slack_kib);
-    if (EDGEBERT_LOAD_SANITIZED) {
+    if (EDGEBERT_TEST_SANITIZED) {
         std::printf("sanitizer build: RSS bound not enforced\n");
     } else if (growth > slack_kib) {
         std::printf("FAIL: resident memory grew after warm-up\n");

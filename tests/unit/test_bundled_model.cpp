@@ -14,6 +14,8 @@
 #include <edgebert/text/albert_tokenizer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/sanitized.hpp"
+
 using namespace edgebert;
 
 namespace {
@@ -21,11 +23,7 @@ const std::string model_dir = std::string(EDGEBERT_SOURCE_DIR) + "/models/albert
 const std::string multitask_dir = std::string(EDGEBERT_SOURCE_DIR) + "/models/albert-imdb-multitask";
 
 // Sanitized builds replay every 8th sentence (the whole set costs minutes under ASan); plain builds replay all.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr std::size_t replay_stride = 8;
-#else
-constexpr std::size_t replay_stride = 1;
-#endif
+constexpr std::size_t replay_stride = EDGEBERT_TEST_SANITIZED ? 8 : 1;
 
 struct outcome {
     std::size_t sentences = 0, same_prediction = 0, correct = 0;
