@@ -35,7 +35,8 @@ from train_teacher import sst2_linear  # noqa: E402
 class FineTuned(nn.Module):
     def __init__(self, pretrained):
         super().__init__()
-        cfg, self.bb = load_backbone(pretrained)  # loaded frozen for the adapters; here every weight trains
+        self.cfg, self.bb = load_backbone(pretrained)  # loaded frozen for the adapters; here every weight trains
+        cfg = self.cfg
         for p in self.bb.parameters():
             p.requires_grad_(True)
         H = cfg["hidden_size"]
@@ -71,8 +72,8 @@ def main():
     rng, say = start_run(a)
     t0 = time.time()
 
-    cfg = json.load(open(os.path.join(a.pretrained, "config.json")))
     model = FineTuned(a.pretrained)
+    cfg = model.cfg
     tok = tokenizer.AlbertTokenizer(os.path.join(a.pretrained, "spiece.model"), max_length=cfg["max_position_embeddings"])
 
     def encode(texts):
