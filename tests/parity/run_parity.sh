@@ -91,6 +91,8 @@ shape_case l3-g1-inner3-quick    4 F32 1 7  1 num_hidden_layers=3 num_hidden_gro
 shape_case f16-gelu-new          5 F16 3 15 2 num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1 hidden_act='"gelu_new"'
 shape_case bf16-wide-d20         6 BF16 4 33 2 num_hidden_layers=3 num_hidden_groups=2 inner_group_num=1 hidden_size=100 num_attention_heads=5 intermediate_size=130 embedding_size=30 type_vocab_size=3 hidden_act='"gelu_new"'
 shape_case single-token          7 F32 2 1  1 num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1
+# more attended keys than one key block of kernels::attention (256): the tiled online-softmax path
+shape_case long-tiled-attention  8 F32 3 300 2 num_hidden_layers=2 num_hidden_groups=1 inner_group_num=1 hidden_size=32 num_attention_heads=2 intermediate_size=48 max_position_embeddings=320
 
 # Tasks on a shared backbone (edgebert run --adapter): AdapterHub bottleneck adapters in every configuration
 # that changes the algebra, AdapterHub classification heads and adaptive attention spans, against the numpy

@@ -53,3 +53,44 @@ TEST_CASE("masked keys do not influence the result", "[attention]") {
     attention(s, qkv.data(), 12, keep.data(), b.data(), 4);
     CHECK(a == b);
 }
+
+TEST_CASE("long sequences take the tiled online-softmax path and match the reference", "[attention]") {
+    // more attended keys than one key block (256): queries and keys in blocks, running max and sum
+    for (std::size_t seq : {257u, 301u, 400u}) {
+        check_against_reference({1, seq, 2, 16}, {}, 1);
+        std::vector<std::uint8_t> keep(2 * seq, 1);
+        for (std::size_t s = seq - 20; s < seq; ++s) keep[s] = 0;          // trailing padding: 237 keys left of 257 (two-pass), 281, 380
+        for (std::size_t s = 0; s < 260; ++s) keep[seq + s] = s % 3 == 0;  // holes: every third of the first 260 keys kept
+        check_against_reference({2, seq, 2, 9}, keep, 2);
+    }
+}
+
+TEST_CASE("online-softmax attention with small tiles matches the reference", "[attention]") {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    for (std::size_t seq : {1u, 5u, 23u, 64u})
+        for (std::size_t d : {1u, 7u, 17u})
+            for (const detail::attention_tiles tiles : {detail::attention_tiles{1, 1}, detail::attention_tiles{3, 5},
+                                                         detail::attention_tiles{8, 16}, detail::attention_tiles{64, 7}})
+                for (int masked : {0, 1})
+                    for (float spread : {1.f, 4.f}) {  // 4: scores up to ~100 apart, the running max moves by a lot
+                        const attention_shape s{1, seq, 1, d};
+                        const std::size_t ld = 3 * d + 2;
+                        std::vector<float> qkv(seq * ld);
+                        for (auto& x : qkv) x = spread * nd(rng);
+                        // keys 0..5 masked (whole first blocks of the small tiles), every 4th after; the last kept
+                        std::vector<std::uint8_t> keep(seq);
+                        for (std::size_t j = 0; j < seq; ++j) keep[j] = j + 1 == seq || (j > 5 && j % 4 != 0);
+                        const std::uint8_t* kb = masked ? keep.data() : nullptr;
+                        std::vector<float> ref(seq * d), fast(seq * d, -9.f);
+                        reference::attention(s, qkv.data(), ld, kb, ref.data(), d);
+                        detail::online_softmax_attention(seq, seq, d, qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld,
+                                                         kb, 1.f / std::sqrt(float(d)), fast.data(), d, tiles);
+                        for (std::size_t i = 0; i < seq * d; ++i) {
+                            INFO("seq=" << seq << " d=" << d << " tiles=" << tiles.query_block << "x" << tiles.key_block
+                                        << " masked=" << masked << " spread=" << spread << " i=" << i);
+                            // float scores of magnitude ~spread² carry ~spread² times the rounding of spread 1
+                            REQUIRE(std::abs(fast[i] - ref[i]) <= 1e-5f * spread * spread * std::max(1.f, std::abs(ref[i])));
+                        }
+                    }
+}

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "../core/aligned_buffer.hpp"
@@ -142,12 +144,99 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
     gemm_nn(rows, d, w, scores.data(), w, v + lo * ldqkv, ldqkv, ctx + i0 * ldctx, ldctx);
 }
 
+/// Query and key block sizes of the tiled (online-softmax) path; attention() takes it when a sequence has more
+/// attended keys than one key block. A 96 x 256 score block is 96 KiB, where the two-pass path holds S x S
+/// scores per head (576 KiB at 384 tokens, 1 MiB at 512). 96 x 256 measured fastest of 64 x 128, 128 x 128,
+/// 64 x 192 and 96 x 256 (bench_attention, 384 tokens; docs/performance.md).
+struct attention_tiles {
+    std::size_t query_block = 96, key_block = 256;
+};
+
+/// One (sequence, head) in blocks, without an S x S score matrix: for each block of query rows, the key blocks
+/// in order, with a running row max m and sum l (the online softmax):
+///   m' = max(m, max_j s_j);  O = O·exp(scale (m - m')) + exp(scale (s - m'))·V_block;  l likewise;  ctx = O / l.
+/// Kᵀ and V are packed once per head into the GEMM's panels (32 columns wide with AVX-512), which a key block
+/// addresses in place. q, k, v: the head's first query/key/value (row stride ldqkv); keys: attended keys (later
+/// ones skipped); kb: keep mask of the keys or nullptr; at least one key must be kept (a sentence that attends
+/// nothing is uniform, which the caller handles).
+inline void online_softmax_attention(std::size_t rows, std::size_t keys, std::size_t d, const float* q, const float* k,
+                                     const float* v, std::size_t ldqkv, const std::uint8_t* kb, float scale, float* ctx,
+                                     std::size_t ldctx, const attention_tiles& tiles) {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size, NV = 2, NR = NV * gemm_lanes;
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    const std::size_t bq = std::max<std::size_t>(1, tiles.query_block);
+    const std::size_t bk = (std::max<std::size_t>(1, tiles.key_block) + NR - 1) / NR * NR;  // whole Kᵀ panels
+    const std::size_t key_panels = (keys + NR - 1) / NR, value_panels = (d + NR - 1) / NR;
+    thread_local aligned_buffer<float> k_packed, v_packed, scores, partial, state;
+    float* kp = scratch(k_packed, key_panels * NR * std::max<std::size_t>(d, 1));
+    float* vp = scratch(v_packed, value_panels * NR * keys);
+    pack_transposed<NR>(k, keys, d, ldqkv, kp);  // B of Q·Kᵀ: [d x keys]
+    pack_kn_panels<NR>(v, keys, d, ldqkv, vp);    // B of P·V: [keys x d]
+    float* s = scratch(scores, bq * bk);
+    float* part = scratch(partial, bq * d);
+    float* running_max = scratch(state, 3 * bq);
+    float* running_sum = running_max + bq;
+    float* rescale = running_sum + bq;
+    for (std::size_t i0 = 0; i0 < rows; i0 += bq) {
+        const std::size_t h = std::min(bq, rows - i0), mpanels = (h + gemm_mr - 1) / gemm_mr;
+        std::fill_n(running_max, h, neg_inf);
+        std::fill_n(running_sum, h, 0.f);
+        for (std::size_t j0 = 0; j0 < keys; j0 += bk) {
+            const std::size_t w = std::min(bk, keys - j0);
+            // scores of the block: the key panels [j0 / NR, ...) of the packed Kᵀ
+            compute_tiles<NV>(make_a_operand(q + i0 * ldqkv, h, ldqkv, d, 1.f), h, d, kp + (j0 / NR) * d * NR, w, 0,
+                              (w + NR - 1) / NR, 0, mpanels, s, w, {});
+            for (std::size_t r = 0; r < h; ++r) {
+                float* row = s + r * w;
+                if (kb)
+                    for (std::size_t j = 0; j < w; ++j)
+                        if (!kb[j0 + j]) row[j] = neg_inf;
+                const float m = std::max(running_max[r], row_max(row, w));
+                if (m == neg_inf) {  // no kept key yet in this row: nothing to add, nothing to rescale
+                    std::fill_n(row, w, 0.f);
+                    rescale[r] = 1.f;
+                    continue;
+                }
+                const float sum = exp_shifted(row, w, m, scale);
+                rescale[r] = running_max[r] == neg_inf ? 0.f : std::exp(scale * (running_max[r] - m));
+                running_sum[r] = running_sum[r] * rescale[r] + sum;
+                running_max[r] = m;
+            }
+            // P·V of the block: rows [j0, j0 + w) of every value panel
+            const a_operand p_op = make_a_operand(s, h, w, w, 1.f);
+            for (std::size_t p = 0; p < value_panels; ++p)
+                compute_tiles<NV>(p_op, h, w, vp + p * keys * NR + j0 * NR, std::min(NR, d - p * NR), 0, 1, 0, mpanels,
+                                  part + p * NR, d, {});
+            for (std::size_t r = 0; r < h; ++r) {
+                float* out = ctx + (i0 + r) * ldctx;
+                const float* add = part + r * d;
+                if (j0 == 0) {
+                    std::copy(add, add + d, out);
+                    continue;
+                }
+                const batch f(rescale[r]);
+                std::size_t t = 0;
+                for (; t + W <= d; t += W)
+                    xsimd::fma(batch::load_unaligned(out + t), f, batch::load_unaligned(add + t)).store_unaligned(out + t);
+                for (; t < d; ++t) out[t] = std::fma(out[t], rescale[r], add[t]);
+            }
+        }
+        for (std::size_t r = 0; r < h; ++r) {
+            float* out = ctx + (i0 + r) * ldctx;
+            const float inv = 1.f / running_sum[r];
+            for (std::size_t t = 0; t < d; ++t) out[t] *= inv;
+        }
+    }
+}
+
 EDGEBERT_ISA_END
 }  // namespace detail
 
 EDGEBERT_ISA_BEGIN
-/// Fast path: one GEMM for the scores and one for the context per (sequence, head), threads across
-/// (sequence, head) pairs.
+/// Fast path, threads across (sequence, head) pairs. Up to one key block of attended keys (256): one GEMM for
+/// the scores, a softmax per row and one GEMM for the context. Longer: detail::online_softmax_attention, in
+/// 96-query x 256-key blocks with a running max and sum, so no S x S score matrix is formed.
 /// span: optional adaptive span (see attention_span.hpp); stats: optional count of the work done.
 EDGEBERT_KERNEL_API
 void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
@@ -166,9 +255,10 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
         const std::size_t b = std::size_t(job) / s.heads, h = std::size_t(job) % s.heads;
         const std::uint8_t* kb = keep ? keep + b * S : nullptr;
         std::size_t keys = S;  // keys past the last attended one are skipped entirely
+        bool attends = true;
         if (kb) {
             while (keys > 0 && !kb[keys - 1]) --keys;
-            if (keys == 0) keys = S;  // nothing attended: uniform over all keys (HF's float-min mask)
+            if (keys == 0) keys = S, attends = false;  // nothing attended: uniform over all keys (HF's float-min mask)
         }
         const float* q = qkv + b * S * ldqkv + h * d;
         const float* k = q + H;
@@ -211,6 +301,11 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
                                              ldqkv, d, scale, out, ldctx, scores, table.data(), k_t.data(), st);
             st.heads_computed = st.keys_computed > 0;
             if (stats) per_job[std::size_t(job)] = st;
+            return;
+        }
+        if (attends && keys > detail::attention_tiles{}.key_block) {  // long: no S x S scores
+            detail::online_softmax_attention(S, keys, d, q, k, v, ldqkv, kb, scale, out, ldctx, detail::attention_tiles{});
+            if (stats) per_job[std::size_t(job)] = {1, S * keys};
             return;
         }
         scores.reserve_scratch(S * keys);

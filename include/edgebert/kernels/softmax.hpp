@@ -2,6 +2,7 @@
 #pragma once
 // Numerically stable softmax over a row, with an optional key mask, and the entropy of softmax(logits).
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -45,34 +46,29 @@ inline double softmax_entropy(const float* logits, std::size_t n) {
 }  // namespace reference
 
 EDGEBERT_ISA_BEGIN
-/// In-place softmax(scale * x) of a row (SIMD exp); scale > 0 lets attention fold its 1/sqrt(d) in here.
-/// keep: optional per-key mask (nonzero = attend).
-inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr, float scale = 1.f) noexcept {
+/// Largest of x[0..n) (-inf for n = 0).
+inline float row_max(const float* x, std::size_t n) noexcept {
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size;
     const float neg_inf = -std::numeric_limits<float>::infinity();
-    if (keep) {
-        bool any = false;
-        for (std::size_t j = 0; j < n; ++j) {
-            if (keep[j]) any = true;
-            else x[j] = neg_inf;
-        }
-        if (!any) {
-            for (std::size_t j = 0; j < n; ++j) x[j] = 1.f / float(n);
-            return;
-        }
-    }
     const std::size_t nv = n - n % W;
     float mx = neg_inf;
-    {
-        batch vmax(neg_inf);
-        std::size_t j = 0;
-        for (; j < nv; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(x + j));
-        alignas(64) float lanes[W];
-        vmax.store_aligned(lanes);
-        for (std::size_t l = 0; l < W; ++l) mx = std::max(mx, lanes[l]);
-        for (; j < n; ++j) mx = std::max(mx, x[j]);
-    }
+    batch vmax(neg_inf);
+    std::size_t j = 0;
+    for (; j < nv; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(x + j));
+    alignas(64) float lanes[W];
+    vmax.store_aligned(lanes);
+    for (std::size_t l = 0; l < W; ++l) mx = std::max(mx, lanes[l]);
+    for (; j < n; ++j) mx = std::max(mx, x[j]);
+    return mx;
+}
+
+/// x[j] = exp(scale * (x[j] - mx)) in place (SIMD exp, the tail padded through the same code so a value's
+/// result never depends on its position); returns the sum. -inf entries become 0.
+inline float exp_shifted(float* x, std::size_t n, float mx, float scale) noexcept {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    const std::size_t nv = n - n % W;
     const batch vmx(mx), vscale(scale);
     batch vsum(0.f);
     std::size_t j = 0;
@@ -82,15 +78,37 @@ inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = null
         vsum += e;
     }
     float sum = xsimd::hadd(vsum);
-    if (j < n) {  // tail through the same SIMD exp, padded with -inf (exp -> 0)
+    if (j < n) {
         alignas(64) float tail[W];
-        for (std::size_t l = 0; l < W; ++l) tail[l] = j + l < n ? x[j + l] : neg_inf;
+        for (std::size_t l = 0; l < W; ++l) tail[l] = j + l < n ? x[j + l] : -std::numeric_limits<float>::infinity();
         const batch e = xsimd::exp((batch::load_aligned(tail) - vmx) * vscale);
         e.store_aligned(tail);
         for (std::size_t l = 0; j + l < n; ++l) x[j + l] = tail[l], sum += tail[l];
     }
+    return sum;
+}
+
+/// In-place softmax(scale * x) of a row (SIMD exp); scale > 0 lets attention fold its 1/sqrt(d) in here.
+/// keep: optional per-key mask (nonzero = attend).
+inline void softmax_row(float* x, std::size_t n, const std::uint8_t* keep = nullptr, float scale = 1.f) noexcept {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    if (keep) {
+        bool any = false;
+        for (std::size_t j = 0; j < n; ++j) {
+            if (keep[j]) any = true;
+            else x[j] = -std::numeric_limits<float>::infinity();
+        }
+        if (!any) {
+            for (std::size_t j = 0; j < n; ++j) x[j] = 1.f / float(n);
+            return;
+        }
+    }
+    const float sum = exp_shifted(x, n, row_max(x, n), scale);
+    const std::size_t nv = n - n % W;
     const batch vinv(1.f / sum);
-    for (j = 0; j < nv; j += W) (batch::load_unaligned(x + j) * vinv).store_unaligned(x + j);
+    std::size_t j = 0;
+    for (; j < nv; j += W) (batch::load_unaligned(x + j) * vinv).store_unaligned(x + j);
     for (; j < n; ++j) x[j] *= 1.f / sum;
 }
 
