@@ -1,7 +1,8 @@
 // GEMM on ALBERT's shapes: edgebert's packed-weight gemm against OpenBLAS's cblas_sgemm, same binary,
 // same run. C[m x n] = A[m x k] · Wᵀ with W [n x k] (PyTorch Linear layout); m = tokens. Weights are packed
 // outside the timed loop (the model packs them at load). Also the attention products of one 64-wide head
-// (gemm_nt scores, gemm_nn context, single-threaded, against sgemm on the same operands) and the FMA peak.
+// (gemm_nt scores, gemm_nn context, single-threaded, against sgemm on the same operands), the FMA peak and the
+// micro-kernel alone in L1.
 //   build/benchmarks/bench_gemm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   scripts/bench_gemm_table.sh --reps 5      (the markdown table of docs/gemm.md and the README)
 #include <algorithm>
@@ -217,5 +218,29 @@ static void BM_fma_peak(benchmark::State& state) {
     state.SetLabel(std::to_string(B::size) + " lanes");
 }
 BENCHMARK(BM_fma_peak)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The register-blocked micro-kernel alone, its operands in L1 (a packed MR x kc A micro-panel, one kc x NR B
+// panel, the tile accumulated in place): the ceiling of every GEMM above, to set against BM_fma_peak, whose
+// chains touch no memory.
+static void BM_micro_kernel(benchmark::State& state) {
+    const std::size_t kc = std::size_t(state.range(0)), MR = detail::gemm_mr, NR = detail::gemm_nr;
+    edgebert::aligned_buffer<float> a, b, c;
+    a.reserve_scratch(MR * kc);
+    b.reserve_scratch(kc * NR);
+    c.reserve_scratch(MR * NR);
+    const auto va = random_vector(MR * kc, 1), vb = random_vector(kc * NR, 2);
+    std::copy(va.begin(), va.end(), a.data());
+    std::copy(vb.begin(), vb.end(), b.data());
+    std::fill_n(c.data(), MR * NR, 0.f);
+    constexpr int calls = 256;
+    for (auto _ : state) {
+        for (int i = 0; i < calls; ++i) detail::micro_kernel<true>(kc, a.data(), 0, b.data(), c.data(), NR, i > 0);
+        benchmark::DoNotOptimize(c.data());
+    }
+    state.counters["GFLOPS"] = benchmark::Counter(2.0 * calls * double(kc * MR * NR), benchmark::Counter::kIsIterationInvariantRate,
+                                                  benchmark::Counter::kIs1000);
+    state.SetLabel(std::to_string(MR) + " x " + std::to_string(NR) + " tile");
+}
+BENCHMARK(BM_micro_kernel)->Arg(64)->Arg(256)->ArgName("kc")->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

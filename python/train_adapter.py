@@ -15,7 +15,8 @@ stage 1b  (--prune movement:KEEP) movement-pruning scores over the shared encode
           (plus the task loss); adapters keep training;
 stage 2   off-ramps only (DeeBERT/EdgeBERT), then training-set entropy traces -> predictor table and the exit
           threshold (largest T whose early-exit accuracy on traced training examples is within 1 point of full
-          depth).
+          depth). --ramps-only DIR reruns just this stage on an earlier run's adapters, head, LayerNorms and masks;
+          --ramp-self-distill W mixes the model's own final-layer probabilities into the off-ramps' targets.
 Writes OUT/task.pt, masks.pt, meta.json, predictor.csv, train_traces.txt, log.jsonl.
 
     train_adapter.py --pretrained DIR --task sst2|mrpc|trec --out DIR [--data ../shared/data] [--distill F]
@@ -229,6 +230,9 @@ def main():
     ap.add_argument("--max-steps", type=int, default=0, help="cap on stage-1 steps (0: epochs decide)")
     ap.add_argument("--ramp-epochs", type=float, default=0.5)
     ap.add_argument("--max-ramp-steps", type=int, default=0)
+    ap.add_argument("--ramp-self-distill", type=float, default=0.0, metavar="W",
+                    help="stage 2 targets: (1 - W) x the task's targets + W x the model's own final-layer "
+                         "probabilities (FastBERT-style self-distillation; 0: the targets alone)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--max-tokens", type=int, default=2048)
     ap.add_argument("--span", default="", help="distance:RAMP:MAX_SPAN")
@@ -239,6 +243,9 @@ def main():
     ap.add_argument("--swap-pairs", action="store_true", help="mrpc: train on each pair in both orders")
     ap.add_argument("--pair-teacher", action="store_true",
                     help="mrpc: distil from the linear pair model (train_teacher.py), out-of-fold on the train pairs")
+    ap.add_argument("--ramps-only", default="", metavar="DIR",
+                    help="start from an earlier run's DIR/task.pt and masks.pt (the same task and settings): keep its "
+                         "adapters, head, LayerNorms and masks, and rerun only stage 2 and the threshold")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--trace-sentences", type=int, default=8000)
     ap.add_argument("--threads", type=int, default=1)
@@ -303,57 +310,73 @@ def main():
 
     steps_per_epoch = len(batches(tr_ex, a.max_tokens, random.Random(0)))
 
-    # ---- stage 1: adapters + head (+ task LayerNorms, span)
-    for p in task.highway.parameters():
-        p.requires_grad_(False)
-    if task.scores is not None:
-        for p in task.scores.parameters():
-            p.requires_grad_(False)
-    g1 = [{"params": [p for n, p in task.named_parameters() if p.requires_grad and not n.startswith(("scores", "span"))],
-           "lr": a.lr, "weight_decay": 0.01}]
-    if span is not None:
-        g1.append({"params": [span.value], "lr": 2e-3, "weight_decay": 0.0})
-
-    def loss1(ids, tt, attn, target):
-        logits, _, _ = forward(bb, task, ids, tt, attn, ramps=False)
-        return soft_ce(logits, target) + (span.loss() if span is not None else 0.0)
-
-    total1 = int(a.epochs * steps_per_epoch)
-    if a.max_steps:
-        total1 = min(total1, a.max_steps)
-    if prune_method:  # stage 1 runs unpruned: keep = 1 means the top-k masks keep every weight
-        task.keep = 1.0
-    train_loop(g1, total1, loss1, 1)
-    ev = evaluate(bb, task, dv_ex, dv_y)
-    say({"stage": 1, "dev_acc": ev["acc"], "dev_f1": ev["f1"], "steps": total1})
-    result = {"stage1_dev_acc": ev["acc"], "stage1_dev_f1": ev["f1"]}
-
-    # ---- stage 1b: movement pruning after convergence, distilled from the unpruned model
-    if prune_method:
-        import copy
-        teacher = copy.deepcopy(task).eval()
-        teacher.pruning, teacher.scores = None, None
-        for p in task.scores.parameters():
-            p.requires_grad_(True)
-        g = [{"params": [p for n, p in task.named_parameters() if p.requires_grad and not n.startswith(("scores", "span"))],
-              "lr": a.lr * 0.3, "weight_decay": 0.01},
-             {"params": list(task.scores.parameters()), "lr": 1e-2, "weight_decay": 0.0}]
-
-        def loss1b(ids, tt, attn, target):
-            with torch.no_grad():
-                tl, _, _ = forward(bb, teacher, ids, tt, attn, ramps=False)
-            logits, _, _ = forward(bb, task, ids, tt, attn, ramps=False)
-            return 0.5 * soft_ce(logits, target) + 0.5 * soft_ce(logits, F.softmax(tl, -1))
-
-        sched = lambda s, tot: pruning.cubic_threshold(s, tot, max(1, tot // 10), 1.0, keep_final, 1, 2)
-        train_loop(g, a.prune_steps, loss1b, "1b", keep_sched=sched)
+    if a.ramps_only:
+        state = torch.load(os.path.join(a.ramps_only, "task.pt"))
+        # the off-ramps start afresh, as in a full run; everything else must be in the file
+        missing, unexpected = task.load_state_dict({k: v for k, v in state.items() if not k.startswith("highway.")},
+                                                   strict=False)
+        if unexpected or any(not k.startswith("highway.") for k in missing):
+            sys.exit(f"{a.ramps_only}/task.pt does not match these settings: missing {missing}, unexpected {unexpected}")
+        task.fixed_masks = torch.load(os.path.join(a.ramps_only, "masks.pt"))
         task.keep = keep_final
-        task.freeze_masks()
+        earlier = json.load(open(os.path.join(a.ramps_only, "meta.json")))
+        result = {k: earlier[k] for k in ("stage1_dev_acc", "stage1_dev_f1", "pruned_dev_acc", "pruned_dev_f1")
+                  if k in earlier}
+        result["stages_1_from"] = os.path.abspath(a.ramps_only)
         ev = evaluate(bb, task, dv_ex, dv_y)
-        say({"stage": "1b", "dev_acc": ev["acc"], "dev_f1": ev["f1"], "keep": keep_final})
-        result.update(pruned_dev_acc=ev["acc"], pruned_dev_f1=ev["f1"])
+        say({"stage": "1 (loaded)", "from": a.ramps_only, "dev_acc": ev["acc"], "dev_f1": ev["f1"]})
     else:
-        task.freeze_masks()
+        # ---- stage 1: adapters + head (+ task LayerNorms, span)
+        for p in task.highway.parameters():
+            p.requires_grad_(False)
+        if task.scores is not None:
+            for p in task.scores.parameters():
+                p.requires_grad_(False)
+        g1 = [{"params": [p for n, p in task.named_parameters() if p.requires_grad and not n.startswith(("scores", "span"))],
+               "lr": a.lr, "weight_decay": 0.01}]
+        if span is not None:
+            g1.append({"params": [span.value], "lr": 2e-3, "weight_decay": 0.0})
+
+        def loss1(ids, tt, attn, target):
+            logits, _, _ = forward(bb, task, ids, tt, attn, ramps=False)
+            return soft_ce(logits, target) + (span.loss() if span is not None else 0.0)
+
+        total1 = int(a.epochs * steps_per_epoch)
+        if a.max_steps:
+            total1 = min(total1, a.max_steps)
+        if prune_method:  # stage 1 runs unpruned: keep = 1 means the top-k masks keep every weight
+            task.keep = 1.0
+        train_loop(g1, total1, loss1, 1)
+        ev = evaluate(bb, task, dv_ex, dv_y)
+        say({"stage": 1, "dev_acc": ev["acc"], "dev_f1": ev["f1"], "steps": total1})
+        result = {"stage1_dev_acc": ev["acc"], "stage1_dev_f1": ev["f1"]}
+
+        # ---- stage 1b: movement pruning after convergence, distilled from the unpruned model
+        if prune_method:
+            import copy
+            teacher = copy.deepcopy(task).eval()
+            teacher.pruning, teacher.scores = None, None
+            for p in task.scores.parameters():
+                p.requires_grad_(True)
+            g = [{"params": [p for n, p in task.named_parameters() if p.requires_grad and not n.startswith(("scores", "span"))],
+                  "lr": a.lr * 0.3, "weight_decay": 0.01},
+                 {"params": list(task.scores.parameters()), "lr": 1e-2, "weight_decay": 0.0}]
+
+            def loss1b(ids, tt, attn, target):
+                with torch.no_grad():
+                    tl, _, _ = forward(bb, teacher, ids, tt, attn, ramps=False)
+                logits, _, _ = forward(bb, task, ids, tt, attn, ramps=False)
+                return 0.5 * soft_ce(logits, target) + 0.5 * soft_ce(logits, F.softmax(tl, -1))
+
+            sched = lambda s, tot: pruning.cubic_threshold(s, tot, max(1, tot // 10), 1.0, keep_final, 1, 2)
+            train_loop(g, a.prune_steps, loss1b, "1b", keep_sched=sched)
+            task.keep = keep_final
+            task.freeze_masks()
+            ev = evaluate(bb, task, dv_ex, dv_y)
+            say({"stage": "1b", "dev_acc": ev["acc"], "dev_f1": ev["f1"], "keep": keep_final})
+            result.update(pruned_dev_acc=ev["acc"], pruned_dev_f1=ev["f1"])
+        else:
+            task.freeze_masks()
 
     # ---- stage 2: off-ramps only
     for p in task.parameters():
@@ -368,6 +391,11 @@ def main():
     def loss2(ids, tt, attn, target):
         with torch.no_grad():
             states = bb(ids, attn, tt, task=task)
+            if a.ramp_self_distill:
+                task.head.eval()  # the final layer's answer as exported, without dropout
+                final = F.softmax(task.head(states[-1][:, 0]), -1)
+                task.head.train()
+                target = (1 - a.ramp_self_distill) * target + a.ramp_self_distill * final
         return sum(soft_ce(task.highway[i](states[i + 1][:, 0]), target) for i in range(len(task.highway)))
 
     total2 = int(a.ramp_epochs * steps_per_epoch)
