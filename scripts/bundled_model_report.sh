@@ -3,7 +3,8 @@
 # (tasks/<task>/task.json), accuracy, mean exit layer and energy per example on the accelerator model (all
 # layers, early exit at nominal V/f, and early exit with DVFS under the default target), for the model as
 # shipped and for compressed copies (8-bit AdaptivFloat; 8-bit + 50 % magnitude pruning of the backbone in
-# EdgeBERT's bit-mask encoding). Text in: `edgebert classify` tokenizes every dev example (pairs for a task
+# EdgeBERT's bit-mask encoding), and the shipped and 8-bit models run with integer GEMMs (`--weights int8`:
+# every matrix requantized per output channel at load). Text in: `edgebert classify` tokenizes every dev example (pairs for a task
 # whose task.json says "input": "pair").
 #
 #   scripts/bundled_model_report.sh [BUILD_DIR] [WORK_DIR] [MODEL_DIR]      prints a markdown table
@@ -26,14 +27,15 @@ variant af8e3-p50 --format af8e3 --sparsity 0.5
 
 echo "| model | task | exit | accuracy | mean exit layer | µJ/example, all layers | µJ/example, early exit | µJ/example, early exit + DVFS |"
 echo "|---|---|---|---|---|---|---|---|"
-for m in shipped af8e3 af8e3-p50; do
-  dir=$model; [ "$m" = shipped ] || dir=$work/$m
+for m in shipped shipped+int8 af8e3 af8e3+int8 af8e3-p50; do
+  dir=$model; [ "${m%+int8}" = shipped ] || dir=$work/${m%+int8}
+  weights=(); [ "${m%+int8}" = "$m" ] || weights=(--weights int8)
   for tdir in "$model"/tasks/*/; do
     task=$(basename "$tdir")
     [ -f "$model/reference/${task}_dev.tsv" ] || continue
     for exit in none own; do
       opt=(); [ "$exit" = own ] || opt=(--exit "$exit")
-      "$bin" classify --model "$dir" --task "$task" "${opt[@]}" --input "$model/reference/${task}_dev.tsv" --labeled \
+      "$bin" classify --model "$dir" --task "$task" "${opt[@]}" "${weights[@]}" --input "$model/reference/${task}_dev.tsv" --labeled \
         --no-progress | tail -1 | "$py" -c "
 import json, sys
 s = json.loads(sys.stdin.read()); b = s['baselines']
