@@ -5,9 +5,9 @@
 // Keys after the last attended one are not computed at all (trailing padding costs nothing); other
 // masked keys get probability exactly 0, which equals HuggingFace's additive float-min mask.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
