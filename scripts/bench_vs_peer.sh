@@ -8,11 +8,14 @@
 #   edgebert int8         the same folder, --weights int8 (per-channel int8 at load, integer GEMMs)
 #   edgebert af8e3        `edgebert compress --format af8e3` of it, 8-bit codes decoded on the fly (--weights fastest)
 #   edgebert af8e3 int8   the af8e3 model requantized per channel at load (--weights int8), integer GEMMs
+#   edgebert blocks int8  (not in the default list) af8e3 with 80 % of every encoder matrix pruned in 4 x 8 blocks
+#                         (`compress --sparsity 0.8 --block 4x8`), --weights int8: block-sparse integer GEMMs
 # Prints a Markdown table of the median over rounds of each engine's median latency and the ratios to
 # edgebert fp32 and to ORT int8 (below 1 = faster).
 #
 #   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "16 128 384"] [--threads "1 2"]
 #                            [--engines "ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"] [--build build]
+#   (engine keys: ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8 eb_blocks_int8)
 # Needs: bash scripts/install-deps.sh --test (sets up the peer) and a build with examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +39,10 @@ base=$work/base
 [ -f "$base/model.safetensors" ] || /usr/bin/python3 "$peer/make_weights.py" --graph "$peer/graphs/albert_base.graph.onnx" --seed 1234 --out "$base" > /dev/null
 [ -f "$base/model.int8.onnx" ] || /usr/bin/python3 "$root/scripts/quantize_peer_int8.py" --in "$base/model.onnx" --out "$base/model.int8.onnx" > /dev/null
 [ -f "$work/af8/model.safetensors" ] || "$eb" compress --model "$base" --out "$work/af8" --format af8e3 > "$work/af8.json"
+case " $engines " in *" eb_blocks_int8 "*)
+  [ -f "$work/af8-blocks80/model.safetensors" ] ||
+    "$eb" compress --model "$base" --out "$work/af8-blocks80" --format af8e3 --sparsity 0.8 --block 4x8 > "$work/af8-blocks80.json" ;;
+esac
 out=$work/results.jsonl; : > "$out"
 run() {  # engine threads seq round
   local e=$1 t=$2 s=$3 r=$4 tag="{\"engine_key\":\"$1\",\"round\":$4,"
@@ -46,6 +53,7 @@ run() {  # engine threads seq round
     eb_int8) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
     eb_af8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights fastest ;;
     eb_af8_int8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
+    eb_blocks_int8) "$eb" bench --model "$work/af8-blocks80" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac | sed "s/^{/$tag/" >> "$out"
 }
@@ -62,7 +70,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 order = sys.argv[2].split()
 label = {"ort_fp32": "ORT fp32", "ort_int8": "ORT int8 dynamic", "eb_fp32": "edgebert fp32", "eb_int8": "edgebert int8",
-         "eb_af8": "edgebert af8e3 (decoded)", "eb_af8_int8": "edgebert af8e3 -> int8"}
+         "eb_af8": "edgebert af8e3 (decoded)", "eb_af8_int8": "edgebert af8e3 -> int8",
+         "eb_blocks_int8": "edgebert af8e3, 80 % 4x8 blocks -> int8"}
 cells = {}
 for r in rows:
     cells.setdefault((r["threads"], r["seq"]), {}).setdefault(r["engine_key"], []).append(r["median_ms"])

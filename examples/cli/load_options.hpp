@@ -37,15 +37,14 @@ inline edgebert::model::load_options parse_load_options(const args& a) {
 /// {"weights": mode, "matrix_bytes": bytes of the weight matrices as held, "matrices": {storage: count},
 ///  "embedding_bytes": the embedding tables as held, "word_embeddings": "fp32" | "8-bit"}.
 inline nlohmann::json weight_report(const edgebert::model::albert_model& m, const edgebert::model::load_options& o) {
-    static const char* const names[] = {"fp32", "q8", "bitmask", "block_sparse", "int8"};
     std::size_t bytes = 0;
     std::map<std::string, std::size_t> count;
     m.for_each_linear([&](const std::string&, const edgebert::nn::linear& l) {
         bytes += l.bytes();
-        ++count[names[int(l.kind())]];
+        ++count[edgebert::nn::to_string(l.kind())];
     });
     const auto& e = m.encoder().embeddings();
-    if (count.count("int8"))  // which integer kernel ran (kernels/gemm_i8.hpp, chosen by the compile target)
+    if (count.count("int8") || count.count("block_sparse_int8"))  // which integer kernel ran (kernels/gemm_i8.hpp, chosen by the compile target)
         return {{"weights", edgebert::model::to_string(o.weights)}, {"matrix_bytes", bytes}, {"matrices", count},
                 {"int8_kernel", edgebert::kernels::gemm_i8_isa()}, {"embedding_bytes", e.bytes()},
                 {"word_embeddings", e.word_quantized() ? "8-bit" : "fp32"}};

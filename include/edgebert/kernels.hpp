@@ -12,3 +12,4 @@
 #include "kernels/layer_norm.hpp"
 #include "kernels/softmax.hpp"
 #include "kernels/sparse_gemm.hpp"
+#include "kernels/sparse_gemm_i8.hpp"

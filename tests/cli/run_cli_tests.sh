@@ -159,7 +159,7 @@ print(bool(np.allclose(a, b, rtol=1e-4, atol=1e-4)), bool(np.allclose(a, c, rtol
   done
   expect "block and dense"    2 "exclude each other"                -- "$bin" compress --model ramps --out small2 --block 4x4 --dense
   expect "unknown weights"    2 "unknown weight storage 'int4'"     -- "$bin" run --model blocks --input in.json --out o21 --weights int4
-  expect "bench int8 storage" 0 '"matrices":{"int8":'               -- "$bin" bench --model blocks --seq-len 8 --iters 2 --warmup 0 --weights int8
+  expect "bench int8 storage" 0 '"matrices":{"block_sparse_int8":4,"int8":3}' -- "$bin" bench --model blocks --seq-len 8 --iters 2 --warmup 0 --weights int8
   expect "verify HF folder"   1 "no golden outputs"               -- "$bin" bench --model ramps --seq-len 8 --iters 1 --warmup 0 --verify
   head -c 300 small/model.safetensors > cut.safetensors
   expect "truncated compressed" 1 "cut.safetensors"                 -- "$bin" run --model cut.safetensors --input in.json --out o20

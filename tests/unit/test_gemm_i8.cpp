@@ -1,5 +1,6 @@
 // kernels/gemm_i8.hpp: the integer GEMM against its scalar reference (bit for bit before the epilogue) on odd
-// shapes, thread counts and edge values; the weight quantizer; the packed layout; validation. The same file is
+// shapes, thread counts and edge values; the weight quantizer; the packed layout; validation. And
+// kernels/sparse_gemm_i8.hpp, its block-sparse form, against the same reference. The same file is
 // compiled for each instruction-set path (tests/CMakeLists.txt: test_gemm_i8_<isa>), so every path is checked
 // on this machine as far as it can run them.
 #include <cmath>
@@ -18,6 +19,8 @@
 #include <catch2/catch.hpp>
 #include <edgebert/kernels/cpu_features.hpp>
 #include <edgebert/kernels/gemm_i8.hpp>
+#include <edgebert/kernels/sparse_gemm_i8.hpp>
+#include <edgebert/sparse/block_sparse_matrix.hpp>
 
 #include "support/test_random.hpp"
 
@@ -266,4 +269,162 @@ TEST_CASE("activation quantization: the SIMD row quantizer equals the scalar rul
     std::vector<float> y = {-3.f, 1.f, 2.5f, -0.f, 7.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, -8.f, 0.f, 0.f, 0.f, 0.f, 0.f, -9.5f};
     REQUIRE(detail::i8_max_abs(y.data(), y.size()) == 9.5f);
     REQUIRE(detail::i8_max_abs(y.data(), 0) == 0.f);
+}
+
+namespace {
+
+// W [n x k] with R x C blocks kept with probability `keep` (the others zero), Gaussian values.
+std::vector<float> block_pruned(std::size_t n, std::size_t k, std::size_t R, std::size_t C, double keep, unsigned seed) {
+    auto w = test_util::normal_values(n * k, seed, 0.05f);
+    test_util::rng pick(seed + 1000);
+    for (std::size_t br = 0; br < (n + R - 1) / R; ++br)
+        for (std::size_t bc = 0; bc < (k + C - 1) / C; ++bc) {
+            if (pick.uniform() < keep) continue;
+            for (std::size_t r = br * R; r < std::min(n, br * R + R); ++r)
+                for (std::size_t c = bc * C; c < std::min(k, bc * C + C); ++c) w[r * k + c] = 0.f;
+        }
+    return w;
+}
+
+// sparse_gemm_i8 with 1, 2 and 3 threads == reference::gemm_i8 on the same codes (bit for bit with an identity
+// activation) == the dense gemm_i8; C's padding columns untouched.
+void check_block_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
+                    std::size_t n, activation act, bool with_bias_residual, unsigned seed) {
+    CAPTURE(m, k, n, int(act), with_bias_residual, gemm_i8_isa());
+    const std::size_t ldc = n + 2;
+    const auto sparse = i8_block_sparse_matrix::quantize(w.data(), n, k, k);
+    const auto dense = i8_packed_matrix::quantize(w.data(), n, k, k);
+    const auto qw = quantize(w, n, k);
+    const auto bias = test_util::normal_values(n, seed + 2, 1.f);
+    const auto res = test_util::normal_values(m * n + 1, seed + 3, 1.f);
+    epilogue ep;
+    ep.act = act;
+    if (with_bias_residual) ep.bias = bias.data(), ep.residual = res.data(), ep.ld_residual = n;
+    std::vector<float> want(m * ldc, 7.f), dense_out(m * ldc, 7.f);
+    reference::gemm_i8(a.data(), m, k, lda, qw.q.data(), n, k, qw.s.data(), want.data(), ldc, ep);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = n; j < ldc; ++j) want[i * ldc + j] = 7.f;
+    gemm_i8(a.data(), m, lda, dense, dense_out.data(), ldc, ep, 1);
+    for (int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        std::vector<float> got(m * ldc, 7.f);
+        sparse_gemm_i8(a.data(), m, lda, sparse, got.data(), ldc, ep, threads);
+        REQUIRE(same_bits(got, dense_out));  // the same arithmetic in the same order as the dense kernel
+        if (act == activation::identity) {
+            REQUIRE(same_bits(got, want));
+        } else {
+            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).epsilon(1e-5).margin(1e-6));
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("sparse_gemm_i8 equals the scalar reference on block-pruned weights, odd shapes and thread counts", "[gemm_i8][sparse]") {
+    struct block {
+        std::size_t R, C;
+    };
+    const block shapes[] = {{4, 8}, {1, 8}, {16, 1}, {4, 4}, {3, 5}, {2, 2}, {1, 1}};
+    unsigned seed = 101;
+    std::size_t which = 0;
+    for (std::size_t m : {1, 5, 16, 17, 97, 130})
+        for (std::size_t k : {1, 3, 4, 9, 33, 130})
+            for (std::size_t n : {1, 4, 5, 17, 70}) {
+                const block b = shapes[which++ % (sizeof(shapes) / sizeof(shapes[0]))];
+                const double keep = (seed % 4) * 0.3;  // 0 (all pruned), 0.3, 0.6, 0.9
+                CAPTURE(b.R, b.C, keep);
+                const std::size_t lda = k + 3;
+                const auto a = test_util::normal_values(m * lda, seed, 1.f);
+                check_block_i8(a, m, k, lda, block_pruned(n, k, b.R, b.C, keep, seed + 1), n, activation::identity, (m + k + n) % 2 == 1,
+                               seed);
+                ++seed;
+            }
+}
+
+TEST_CASE("sparse_gemm_i8: epilogue, edge values, and an ALBERT-sized product", "[gemm_i8][sparse]") {
+    for (activation act : {activation::gelu_tanh, activation::relu}) {
+        const std::size_t m = 29, k = 70, n = 50;
+        check_block_i8(test_util::normal_values(m * k, 5, 2.f), m, k, k, block_pruned(n, k, 4, 8, 0.4, 6), n, act, true, 7);
+    }
+    const std::size_t m = 11, k = 37, n = 33;
+    auto a = test_util::normal_values(m * k, 21, 1.f);
+    auto w = block_pruned(n, k, 4, 4, 0.5, 22);
+    for (std::size_t t = 0; t < k; ++t) {
+        a[0 * k + t] = 0.f;                                                         // zero row: scale 0
+        a[1 * k + t] = 3.25f;                                                       // every code 127
+        a[2 * k + t] = t % 2 ? -1e30f : 1e30f;                                      // huge
+        a[3 * k + t] = t == 4 ? std::numeric_limits<float>::quiet_NaN() : 0.5f;    // NaN: -127, as the reference
+        w[0 * k + t] = 0.f;                                                         // zero weight row
+        w[1 * k + t] = -0.75f;                                                      // all equal
+    }
+    for (bool br : {false, true}) check_block_i8(a, m, k, k, w, n, activation::identity, br, 23);
+    // ALBERT-base's FFN shape at 80 % of 4 x 8 blocks pruned
+    check_block_i8(test_util::normal_values(128 * 768, 8, 1.f), 128, 768, 768, block_pruned(3072, 768, 4, 8, 0.2, 9), 3072,
+                   activation::identity, true, 10);
+}
+
+TEST_CASE("i8_block_sparse_matrix: storage, conversion from BSR, validation and the contract", "[gemm_i8][sparse]") {
+    // 4 x 8 blocks map to two stored 4 x 4 groups each; a 1 x 8 block to two groups shared with its neighbours.
+    const std::size_t n = 10, k = 21;
+    const auto w = block_pruned(n, k, 4, 8, 0.5, 61);
+    const auto m = i8_block_sparse_matrix::quantize(w.data(), n, k, k);
+    const auto qw = quantize(w, n, k);
+    std::size_t groups = 0;
+    for (std::size_t g = 0; g < (n + 3) / 4; ++g)
+        for (std::size_t c = 0; c < (k + 3) / 4; ++c) {
+            bool any = false;
+            for (std::size_t r = g * 4; r < std::min(n, g * 4 + 4); ++r)
+                for (std::size_t t = c * 4; t < std::min(k, c * 4 + 4); ++t) any = any || qw.q[r * k + t] != 0;
+            groups += any;
+        }
+    REQUIRE(m.entries() == groups);
+    REQUIRE(m.row_groups() == 3);
+    REQUIRE(m.density() == Approx(double(groups) / (3 * 6)));
+    for (std::size_t j = 0; j < n; ++j) {
+        REQUIRE(m.scale(j) == qw.s[j]);
+        for (std::size_t t = 0; t < k; ++t) {
+            REQUIRE(m.code(t, j) == qw.q[j * k + t]);
+            REQUIRE(m.at(t, j) == float(qw.q[j * k + t]) * qw.s[j]);
+        }
+    }
+    REQUIRE(m.bytes() == 16 * groups + 4 * (groups + 4) + 12 * (4 + 4));
+    REQUIRE_THROWS_AS(m.code(k, 0), shape_error);
+    REQUIRE_THROWS_AS(m.scale(n), shape_error);
+
+    // From a block-sparse matrix (fp32 values): the same codes as from its dense form.
+    const auto bsr = sparse::block_sparse_matrix::from_dense(w.data(), n, k, k, 4, 8);
+    const auto from_bsr = i8_block_sparse_matrix::quantize(bsr);
+    REQUIRE(from_bsr.entries() == m.entries());
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t t = 0; t < k; ++t) REQUIRE(from_bsr.code(t, j) == m.code(t, j));
+
+    // Validation as i8_packed_matrix's.
+    std::vector<std::int8_t> codes(qw.q);
+    std::vector<float> scales(qw.s);
+    codes[3] = -128;
+    REQUIRE_THROWS_AS(i8_block_sparse_matrix::from_int8(codes.data(), n, k, k, scales.data()), format_error);
+    codes[3] = 0;
+    scales[2] = std::numeric_limits<float>::infinity();
+    REQUIRE_THROWS_AS(i8_block_sparse_matrix::from_int8(codes.data(), n, k, k, scales.data()), format_error);
+    REQUIRE_THROWS_AS(i8_block_sparse_matrix::quantize(w.data(), n, k, k - 1), shape_error);
+    REQUIRE_THROWS_AS(i8_block_sparse_matrix::quantize(nullptr, 0, gemm_i8_max_k + 1, 0), shape_error);
+    std::vector<float> nan_w = {1.f, std::numeric_limits<float>::quiet_NaN()};
+    REQUIRE_THROWS_AS(i8_block_sparse_matrix::quantize(nan_w.data(), 1, 2, 2), config_error);
+
+    // m == 0 touches nothing; k == 0 gives the epilogue of 0; the contract's shape errors.
+    const std::vector<float> bias = {1.f, 2.f, 3.f, 4.f, 5.f};
+    const std::vector<float> a(4 * 3, 1.f), w5(5 * 3, 0.5f);
+    const auto b = i8_block_sparse_matrix::quantize(w5.data(), 5, 3, 3);
+    std::vector<float> c(4 * 5, 9.f);
+    sparse_gemm_i8(a.data(), 0, 3, b, c.data(), 5);
+    REQUIRE(c[0] == 9.f);
+    const auto empty_k = i8_block_sparse_matrix::quantize(nullptr, 5, 0, 0);
+    REQUIRE(empty_k.entries() == 0);
+    epilogue ep;
+    ep.bias = bias.data();
+    sparse_gemm_i8(a.data(), 4, 0, empty_k, c.data(), 5, ep, 2);
+    for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t j = 0; j < 5; ++j) REQUIRE(c[i * 5 + j] == bias[j]);
+    REQUIRE_THROWS_AS(sparse_gemm_i8(a.data(), 4, 2, b, c.data(), 5), shape_error);  // ldx < k
+    REQUIRE_THROWS_AS(sparse_gemm_i8(a.data(), 4, 3, b, c.data(), 4), shape_error);  // ldy < n
 }

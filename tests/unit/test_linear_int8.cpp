@@ -129,3 +129,52 @@ TEST_CASE("weight_storage::int8 reaches a task's pruned encoder Linears (the bun
     REQUIRE(pruned_f > 0);  // the task does carry pruned copies of the encoder Linears
     REQUIRE(pruned_q == pruned_f);
 }
+
+TEST_CASE("linear::int8_block_sparse gives linear::int8's results on a block-pruned weight", "[linear][int8]") {
+    const std::size_t in = 70, out = 45, rows = 19;
+    auto w = test_util::normal_values(out * in, 71, 0.1f);
+    test_util::rng pick(72);
+    for (std::size_t br = 0; br < (out + 3) / 4; ++br)  // 4 x 8 blocks, 80 % pruned
+        for (std::size_t bc = 0; bc < (in + 7) / 8; ++bc)
+            if (pick.uniform() < 0.8)
+                for (std::size_t r = br * 4; r < std::min(out, br * 4 + 4); ++r)
+                    for (std::size_t c = bc * 8; c < std::min(in, bc * 8 + 8); ++c) w[r * in + c] = 0.f;
+    const auto b = test_util::normal_values(out, 73, 0.5f);
+    const auto x = test_util::normal_values(rows * in, 74, 1.f);
+    const auto res = test_util::normal_values(rows * out, 75, 1.f);
+    const nn::linear dense = nn::linear::int8(w.data(), out, in, b.data());
+    const nn::linear sparse = nn::linear::int8_block_sparse(w.data(), out, in, b.data());
+    REQUIRE(sparse.kind() == kind::block_sparse_int8);
+    REQUIRE(sparse.weight_bits() == 8);
+    REQUIRE(sparse.nonzeros() == dense.nonzeros());
+    REQUIRE(sparse.bytes() < dense.bytes() / 2);
+    for (auto act : {kernels::activation::identity, kernels::activation::gelu_tanh}) {
+        std::vector<float> yd(rows * out), ys(rows * out);
+        dense.forward(x.data(), rows, in, yd.data(), out, 1, act, res.data(), out);
+        sparse.forward(x.data(), rows, in, ys.data(), out, 2, act, res.data(), out);
+        REQUIRE(std::memcmp(yd.data(), ys.data(), yd.size() * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE("weight_storage::int8 runs a block-pruned compressed model block-sparse, with dense int8's results", "[weight_storage][int8]") {
+    const auto cfg = test_util::odd_config();
+    const std::string path = test_util::temp_path("int8_blocks.safetensors");
+    compress::compress_options copt;
+    copt.encoder_sparsity = 0.8, copt.block_rows = 4, copt.block_cols = 8;
+    test_util::compress_model(path, cfg, model::albert_model::random_weights(cfg, 23), copt);
+    model::load_options sparse_opt, dense_opt;
+    sparse_opt.weights = dense_opt.weights = model::weight_storage::int8;
+    dense_opt.int8_block_max_density = 0.0;  // never block-sparse
+    const auto s = model::albert_model::load(path, sparse_opt);
+    const auto d = model::albert_model::load(path, dense_opt);
+    std::size_t encoder_linears = 0;
+    for (const auto& g : s.encoder().groups())
+        for (const auto& l : g)
+            for (const nn::linear* x : {&l.qkv, &l.attention_dense, &l.ffn, &l.ffn_output}) encoder_linears += x->kind() == kind::block_sparse_int8;
+    REQUIRE(encoder_linears > 0);
+    REQUIRE(count_kind(d, kind::block_sparse_int8) == 0);
+    const auto batch = test_util::padded_batch(cfg, 2, 9);
+    const auto ys = s.forward(batch), yd = d.forward(batch);
+    REQUIRE(ys.logits.size() == yd.logits.size());
+    REQUIRE(std::memcmp(ys.logits.data(), yd.logits.data(), ys.logits.size() * sizeof(float)) == 0);
+}

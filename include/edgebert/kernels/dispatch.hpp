@@ -27,6 +27,7 @@
 #include "instruction_set.hpp"
 #include "layer_norm.hpp"
 #include "sparse_gemm.hpp"
+#include "sparse_gemm_i8.hpp"
 
 namespace edgebert::kernels {
 
@@ -48,6 +49,8 @@ struct kernel_table {
                                 std::size_t, const epilogue&, int);
     void (*sparse_gemm_blocks)(const float*, std::size_t, std::size_t, const sparse::block_sparse_matrix&, float*,
                                std::size_t, const epilogue&, int);
+    void (*sparse_gemm_i8)(const float*, std::size_t, std::size_t, const i8_block_sparse_matrix&, float*, std::size_t,
+                           const epilogue&, int);
     void (*attention)(const attention_shape&, const float*, std::size_t, const std::uint8_t*, float*, std::size_t, int,
                       const attention_span*, attention_stats*);
     void (*layer_norm)(const float*, std::size_t, std::size_t, std::size_t, const float*, const float*, float, float*,

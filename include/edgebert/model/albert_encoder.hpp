@@ -197,6 +197,7 @@ public:
             case nn::storage_kind::bitmask: held = trace::storage::bitmask; break;
             case nn::storage_kind::block_sparse: held = trace::storage::block_sparse; break;
             case nn::storage_kind::int8: held = trace::storage::int8; break;
+            case nn::storage_kind::block_sparse_int8: held = trace::storage::block_sparse_int8; break;
         }
         return {what, rows, l.in_features(), l.out_features(), l.nonzeros(), l.weight_bits(), held, home};
     }

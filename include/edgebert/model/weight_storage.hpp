@@ -11,7 +11,8 @@
 //   int8     every matrix as per-output-channel symmetric int8 with integer products (kernels::gemm_i8): fp32
 //            matrices are quantized at load; 8-bit codes (AdaptivFloat, FP8: up to 12 significant bits, not an
 //            int8 grid) are decoded and requantized per channel, an approximation measured in docs/performance.md.
-//            Sparse layouts run dense (their zeros stay zero codes).
+//            Block-sparse matrices whose 4 x 4 groups are sparse enough run block-sparse (kernels::sparse_gemm_i8,
+//            the same results); bit-mask ones run dense (their zeros stay zero codes).
 // Matrices in formats wider than 8 bits (fp16, bf16, af<N> with N > 8) are decoded to fp32 in every mode but int8.
 
 #include <cstddef>
@@ -22,6 +23,7 @@
 
 #include "../core/error.hpp"
 #include "../io/compressed_matrix.hpp"
+#include "../kernels/sparse_gemm_i8.hpp"
 #include "../nn/linear.hpp"
 #include "../sparse/code_tables.hpp"
 
@@ -53,6 +55,10 @@ struct load_options {
     /// fastest: a block-sparse matrix runs sparse at or below this block density, else dense 8-bit. 0.6 = 40 %
     /// of the blocks pruned (R >= 4 blocks: 1.1-1.3x of dense at 50 %, 0.6-0.7x at 0 %).
     double block_max_density = 0.6;
+    /// int8: a block-sparse matrix runs block-sparse when at most this share of its 4 x 4 groups holds a nonzero,
+    /// else dense int8. The crossover lies between 0.6 and 0.7 (docs/sparse.md, "Integers": 1.12-1.35x of dense
+    /// int8 at 0.5, 0.86-1.03x at 0.7, 1 thread).
+    double int8_block_max_density = 0.5;
     std::size_t bitmask_lanes = sparse::bitmask_matrix::default_lanes;
     golden_check golden = golden_check::if_present;
     bool verify_golden = false;  ///< true: as golden_check::required (format_error without golden outputs)
@@ -74,9 +80,11 @@ inline std::optional<nn::linear> compressed_linear(const std::vector<const io::c
         // Decoded (in any format, 8-bit or wider) and requantized per output channel.
         const std::size_t cols = parts[0] ? parts[0]->cols : 0;
         std::size_t rows = 0;
+        bool all_block = true;
         for (const io::compressed_matrix* p : parts) {
             if (!p || p->cols != cols) return std::nullopt;
             rows += p->rows;
+            all_block = all_block && p->storage == io::compressed_matrix::layout::block;
         }
         std::vector<float> w(rows * cols);
         std::size_t r0 = 0;
@@ -84,6 +92,10 @@ inline std::optional<nn::linear> compressed_linear(const std::vector<const io::c
             const std::vector<float> v = p->decode();
             std::copy(v.begin(), v.end(), w.begin() + std::ptrdiff_t(r0 * cols));
             r0 += p->rows;
+        }
+        if (all_block) {
+            kernels::i8_block_sparse_matrix sparse = kernels::i8_block_sparse_matrix::quantize(w.data(), rows, cols, cols);
+            if (sparse.density() <= opt.int8_block_max_density) return nn::linear::from_storage(std::move(sparse), bias);
         }
         return nn::linear::int8(w.data(), rows, cols, bias);
     }

@@ -10,6 +10,8 @@
 //   * EdgeBERT bit-mask sparse, fp32 or 8-bit values (linear::bitmask) -> kernels::sparse_gemm
 //   * block-sparse R x C, fp32 or 8-bit values (linear::block_sparse)   -> kernels::sparse_gemm
 //   * per-output-channel symmetric int8, integer products (linear::int8) -> kernels::gemm_i8
+//   * the same, block-pruned: only the 4 x 4 groups holding a nonzero (linear::int8_block_sparse)
+//                                                                    -> kernels::sparse_gemm_i8
 
 #include <cstddef>
 #include <string>
@@ -24,6 +26,7 @@
 #include "../kernels/gemm_i8.hpp"
 #include "../kernels/gemm_q8.hpp"
 #include "../kernels/sparse_gemm.hpp"
+#include "../kernels/sparse_gemm_i8.hpp"
 #include "../numeric/format.hpp"
 #include "../sparse/bitmask_matrix.hpp"
 #include "../sparse/block_sparse_matrix.hpp"
@@ -32,9 +35,22 @@ namespace edgebert::nn {
 
 /// The storages a weight can be held in, and the closed set of them a file can decide between.
 using any_storage = std::variant<kernels::packed_matrix, kernels::q8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix,
-                                 kernels::i8_packed_matrix>;
+                                 kernels::i8_packed_matrix, kernels::i8_block_sparse_matrix>;
 
-enum class storage_kind { dense_f32, q8, bitmask, block_sparse, int8 };
+enum class storage_kind { dense_f32, q8, bitmask, block_sparse, int8, block_sparse_int8 };
+
+/// "fp32", "q8", "bitmask", "block_sparse", "int8", "block_sparse_int8": the names reports use.
+inline const char* to_string(storage_kind k) noexcept {
+    switch (k) {
+        case storage_kind::dense_f32: return "fp32";
+        case storage_kind::q8: return "q8";
+        case storage_kind::bitmask: return "bitmask";
+        case storage_kind::block_sparse: return "block_sparse";
+        case storage_kind::int8: return "int8";
+        case storage_kind::block_sparse_int8: return "block_sparse_int8";
+    }
+    return "unknown";
+}
 
 namespace detail {
 template <class S, class = void>
@@ -45,7 +61,7 @@ template <class S>
 inline constexpr bool is_single_storage_v =
     std::is_same_v<S, kernels::packed_matrix> || std::is_same_v<S, kernels::q8_packed_matrix> ||
     std::is_same_v<S, sparse::bitmask_matrix> || std::is_same_v<S, sparse::block_sparse_matrix> ||
-    std::is_same_v<S, kernels::i8_packed_matrix>;
+    std::is_same_v<S, kernels::i8_packed_matrix> || std::is_same_v<S, kernels::i8_block_sparse_matrix>;
 template <class S>
 struct is_storage_variant : std::false_type {};
 template <class... T>
@@ -65,6 +81,7 @@ constexpr storage_kind kind_of() noexcept {
     else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) return storage_kind::q8;
     else if constexpr (std::is_same_v<S, sparse::bitmask_matrix>) return storage_kind::bitmask;
     else if constexpr (std::is_same_v<S, kernels::i8_packed_matrix>) return storage_kind::int8;
+    else if constexpr (std::is_same_v<S, kernels::i8_block_sparse_matrix>) return storage_kind::block_sparse_int8;
     else return storage_kind::block_sparse;
 }
 }  // namespace detail
@@ -76,7 +93,8 @@ template <class Storage = any_storage>
 class basic_linear {
     static_assert(detail::is_storage_v<Storage>,
                   "nn::basic_linear<Storage>: Storage must be kernels::packed_matrix, kernels::q8_packed_matrix, "
-                  "kernels::i8_packed_matrix, sparse::bitmask_matrix, sparse::block_sparse_matrix, or a std::variant of them");
+                  "kernels::i8_packed_matrix, kernels::i8_block_sparse_matrix, sparse::bitmask_matrix, "
+                  "sparse::block_sparse_matrix, or a std::variant of them");
     template <class S>
     static constexpr bool holds = std::is_constructible_v<Storage, S>;
 
@@ -101,6 +119,11 @@ public:
     /// Per-output-channel symmetric int8 (kernels::quantize_rows_i8), run with integer products (kernels::gemm_i8).
     static basic_linear int8(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias) {
         return from_storage(kernels::i8_packed_matrix::quantize(weight, out_features, in_features, in_features), bias);
+    }
+    /// int8() of a pruned weight, holding only the 4 x 4 groups with a nonzero code (kernels::sparse_gemm_i8): the
+    /// same results as int8(), faster where most blocks are pruned (docs/sparse.md).
+    static basic_linear int8_block_sparse(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias) {
+        return from_storage(kernels::i8_block_sparse_matrix::quantize(weight, out_features, in_features, in_features), bias);
     }
     /// EdgeBERT bit-mask storage of the nonzero weights (fp32 values), vectors of `lanes` elements.
     static basic_linear bitmask(const float* weight, std::size_t out_features, std::size_t in_features, const float* bias,
@@ -133,7 +156,7 @@ public:
         detail::with_storage(w, [&](const auto& s) {
             using T = std::decay_t<decltype(s)>;
             if constexpr (std::is_same_v<T, kernels::packed_matrix> || std::is_same_v<T, kernels::q8_packed_matrix> ||
-                          std::is_same_v<T, kernels::i8_packed_matrix>) {
+                          std::is_same_v<T, kernels::i8_packed_matrix> || std::is_same_v<T, kernels::i8_block_sparse_matrix>) {
                 l.in_ = s.k();
                 l.out_ = s.n();
             } else {
@@ -160,7 +183,9 @@ public:
         return detail::with_storage(weight_, [](const auto& s) -> std::size_t {
             using T = std::decay_t<decltype(s)>;
             if constexpr (std::is_same_v<T, kernels::packed_matrix>) return 32;
-            else if constexpr (std::is_same_v<T, kernels::q8_packed_matrix> || std::is_same_v<T, kernels::i8_packed_matrix>) return 8;
+            else if constexpr (std::is_same_v<T, kernels::q8_packed_matrix> || std::is_same_v<T, kernels::i8_packed_matrix> ||
+                               std::is_same_v<T, kernels::i8_block_sparse_matrix>)
+                return 8;
             else return s.quantized() ? 8 : 32;
         });
     }
@@ -195,6 +220,7 @@ public:
             if constexpr (std::is_same_v<S, kernels::packed_matrix>) kernels::gemm(x, rows, ldx, s, y, ldy, ep, threads);
             else if constexpr (std::is_same_v<S, kernels::q8_packed_matrix>) kernels::gemm_q8(x, rows, ldx, s, y, ldy, ep, threads);
             else if constexpr (std::is_same_v<S, kernels::i8_packed_matrix>) kernels::gemm_i8(x, rows, ldx, s, y, ldy, ep, threads);
+            else if constexpr (std::is_same_v<S, kernels::i8_block_sparse_matrix>) kernels::sparse_gemm_i8(x, rows, ldx, s, y, ldy, ep, threads);
             else kernels::sparse_gemm(x, rows, ldx, s, y, ldy, ep, threads);
         });
     }
@@ -219,6 +245,15 @@ private:
         std::size_t nz = 0;
         for (std::size_t kk = 0; kk < p.k(); ++kk)
             for (std::size_t j = 0; j < p.n(); ++j) nz += p.code(kk, j) != 0 && p.scale(j) != 0.f;
+        return nz;
+    }
+    static std::size_t count_nonzeros(const kernels::i8_block_sparse_matrix& p) {
+        std::size_t nz = 0;
+        constexpr std::size_t GR = kernels::i8_block_sparse_matrix::group_rows, GC = kernels::i8_block_sparse_matrix::group_cols;
+        for (std::size_t g = 0; g < p.row_groups(); ++g)
+            for (std::size_t e = p.group_ptr()[g]; e < p.group_ptr()[g + 1]; ++e)
+                for (std::size_t r = 0; r < GR; ++r)
+                    for (std::size_t t = 0; t < GC; ++t) nz += p.codes()[e * 16 + r * GC + t] != 0 && g * GR + r < p.n() && p.scales()[g * GR + r] != 0.f;
         return nz;
     }
     static std::size_t count_nonzeros(const sparse::bitmask_matrix& b) {

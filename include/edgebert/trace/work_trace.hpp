@@ -28,7 +28,7 @@ enum class product {
 };
 
 /// How a weight is held in memory (nn::linear's storages).
-enum class storage { dense_f32, codes_8bit, bitmask, block_sparse, int8 };
+enum class storage { dense_f32, codes_8bit, bitmask, block_sparse, int8, block_sparse_int8 };
 
 /// Whose weight it is: the shared backbone (adapter-ALBERT puts it in ReRAM) or one task's own parts (SRAM).
 enum class weight_home { backbone, task };
@@ -57,6 +57,7 @@ inline const char* to_string(storage s) noexcept {
         case storage::bitmask: return "bitmask";
         case storage::block_sparse: return "block_sparse";
         case storage::int8: return "int8";
+        case storage::block_sparse_int8: return "block_sparse_int8";
     }
     return "?";
 }
