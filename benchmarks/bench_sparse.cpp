@@ -37,6 +37,12 @@ std::vector<float> unstructured(std::size_t n, std::size_t k, double sparsity, u
         if (u(rng) < sparsity) x = 0.f;
     return w;
 }
+// W [n x k] random with the fraction s of its R x C blocks of smallest magnitude zero (random positions).
+std::vector<float> block_pruned(std::size_t n, std::size_t k, double s, std::size_t R, std::size_t C) {
+    std::vector<float> w = random_vector(n * k, 2);
+    compress::prune_by_magnitude(w.data(), n, k, k, {s, R, C});
+    return w;
+}
 void set_flops(benchmark::State& state, double m, double n, double k) {
     state.counters["GFLOPS"] =
         benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
@@ -108,8 +114,7 @@ static void BM_block_f32(benchmark::State& state) {
     const std::size_t R = std::size_t(state.range(4)), C = std::size_t(state.range(5));
     const int threads = int(state.range(6));
     const auto a = random_vector(m * k, 1);
-    auto w = random_vector(n * k, 2);
-    compress::prune_by_magnitude(w.data(), n, k, k, {s, R, C});
+    const auto w = block_pruned(n, k, s, R, C);
     std::vector<float> c(m * n);
     const auto bs = sparse::block_sparse_matrix::from_dense(w.data(), n, k, k, R, C);
     for (auto _ : state) {
@@ -127,8 +132,7 @@ static void BM_int8_blocks(benchmark::State& state) {
     const std::size_t R = std::size_t(state.range(4)), C = std::size_t(state.range(5));
     const int threads = int(state.range(6));
     const auto a = random_vector(m * k, 1);
-    auto w = random_vector(n * k, 2);
-    compress::prune_by_magnitude(w.data(), n, k, k, {s, R, C});
+    const auto w = block_pruned(n, k, s, R, C);
     std::vector<float> c(m * n);
     if constexpr (Sparse) {
         const auto bs = i8_block_sparse_matrix::quantize(w.data(), n, k, k);

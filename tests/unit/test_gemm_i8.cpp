@@ -71,14 +71,14 @@ quantized_weight quantize(const std::vector<float>& w, std::size_t n, std::size_
     return r;
 }
 
-// gemm_i8 with 1, 2 and 3 threads == the scalar reference: bit for bit with an identity activation (bias and
-// residual are plain float additions in the same order), within float rounding of the activation otherwise;
-// C's padding columns untouched.
-void check_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
-              std::size_t n, activation act, bool with_bias_residual, unsigned seed) {
+// run(threads, ep, c, ldc) with 1, 2 and 3 threads == the scalar reference: bit for bit with an identity
+// activation (bias and residual are plain float additions in the same order), within float rounding of the
+// activation otherwise; C's padding columns untouched.
+template <class Run>
+void check_against_reference(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
+                             std::size_t n, activation act, bool with_bias_residual, unsigned seed, Run&& run) {
     CAPTURE(m, k, n, int(act), with_bias_residual, gemm_i8_isa());
     const std::size_t ldc = n + 3;
-    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
     const auto qw = quantize(w, n, k);
     const auto bias = test_util::normal_values(n, seed + 2, 1.f);
     const auto res = test_util::normal_values(m * n + 1, seed + 3, 1.f);
@@ -92,13 +92,21 @@ void check_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::si
     for (int threads : {1, 2, 3}) {
         CAPTURE(threads);
         std::vector<float> got(m * ldc, 7.f);
-        gemm_i8(a.data(), m, lda, packed, got.data(), ldc, ep, threads);
+        run(threads, ep, got.data(), ldc);
         if (act == activation::identity) {
             REQUIRE(same_bits(got, want));
         } else {
             for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).epsilon(1e-5).margin(1e-6));
         }
     }
+}
+
+void check_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
+              std::size_t n, activation act, bool with_bias_residual, unsigned seed) {
+    const auto packed = i8_packed_matrix::quantize(w.data(), n, k, k);
+    check_against_reference(a, m, k, lda, w, n, act, with_bias_residual, seed, [&](int threads, const epilogue& ep, float* c, std::size_t ldc) {
+        gemm_i8(a.data(), m, lda, packed, c, ldc, ep, threads);
+    });
 }
 
 }  // namespace
@@ -286,36 +294,19 @@ std::vector<float> block_pruned(std::size_t n, std::size_t k, std::size_t R, std
     return w;
 }
 
-// sparse_gemm_i8 with 1, 2 and 3 threads == reference::gemm_i8 on the same codes (bit for bit with an identity
-// activation) == the dense gemm_i8; C's padding columns untouched.
+// sparse_gemm_i8 == the scalar reference (check_against_reference) and == the dense gemm_i8 on the same codes,
+// bit for bit whatever the activation: the same arithmetic in the same order.
 void check_block_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t lda, const std::vector<float>& w,
                     std::size_t n, activation act, bool with_bias_residual, unsigned seed) {
-    CAPTURE(m, k, n, int(act), with_bias_residual, gemm_i8_isa());
-    const std::size_t ldc = n + 2;
     const auto sparse = i8_block_sparse_matrix::quantize(w.data(), n, k, k);
     const auto dense = i8_packed_matrix::quantize(w.data(), n, k, k);
-    const auto qw = quantize(w, n, k);
-    const auto bias = test_util::normal_values(n, seed + 2, 1.f);
-    const auto res = test_util::normal_values(m * n + 1, seed + 3, 1.f);
-    epilogue ep;
-    ep.act = act;
-    if (with_bias_residual) ep.bias = bias.data(), ep.residual = res.data(), ep.ld_residual = n;
-    std::vector<float> want(m * ldc, 7.f), dense_out(m * ldc, 7.f);
-    reference::gemm_i8(a.data(), m, k, lda, qw.q.data(), n, k, qw.s.data(), want.data(), ldc, ep);
-    for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = n; j < ldc; ++j) want[i * ldc + j] = 7.f;
-    gemm_i8(a.data(), m, lda, dense, dense_out.data(), ldc, ep, 1);
-    for (int threads : {1, 2, 3}) {
-        CAPTURE(threads);
-        std::vector<float> got(m * ldc, 7.f);
-        sparse_gemm_i8(a.data(), m, lda, sparse, got.data(), ldc, ep, threads);
-        REQUIRE(same_bits(got, dense_out));  // the same arithmetic in the same order as the dense kernel
-        if (act == activation::identity) {
-            REQUIRE(same_bits(got, want));
-        } else {
-            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).epsilon(1e-5).margin(1e-6));
-        }
-    }
+    check_against_reference(a, m, k, lda, w, n, act, with_bias_residual, seed, [&](int threads, const epilogue& ep, float* c, std::size_t ldc) {
+        std::vector<float> dense_out(m * ldc, 7.f);
+        gemm_i8(a.data(), m, lda, dense, dense_out.data(), ldc, ep, 1);
+        std::fill(c, c + m * ldc, 7.f);
+        sparse_gemm_i8(a.data(), m, lda, sparse, c, ldc, ep, threads);
+        REQUIRE(std::memcmp(c, dense_out.data(), m * ldc * sizeof(float)) == 0);
+    });
 }
 
 }  // namespace

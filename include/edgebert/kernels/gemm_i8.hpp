@@ -59,6 +59,41 @@ inline void quantize_rows_i8(const float* w, std::size_t n, std::size_t k, std::
     }
 }
 
+namespace detail {
+/// The shape checks of every int8 weight storage; `who` names the storage and the call.
+inline void check_i8_weight_shape(const std::string& who, std::size_t n_out, std::size_t k_in, std::size_t ld) {
+    if (n_out && k_in && ld < k_in)
+        throw shape_error(who + ": row stride " + std::to_string(ld) + " < in_features " + std::to_string(k_in));
+    if (k_in > gemm_i8_max_k)
+        throw shape_error(who + ": in_features " + std::to_string(k_in) + " > " + std::to_string(gemm_i8_max_k) +
+                          " (int32 sums could overflow)");
+}
+
+/// Row j of int8 codes and its scale, checked (format_error for a code of -128, which the AVX2 path cannot
+/// negate, or a negative or non-finite scale); returns the sum of the row's codes.
+inline std::int32_t checked_i8_row_sum(const std::string& who, const std::int8_t* row, std::size_t k, float scale, std::size_t j) {
+    if (!(scale >= 0.f) || !std::isfinite(scale))
+        throw format_error(who + ": row " + std::to_string(j) + " has scale " + std::to_string(scale));
+    std::int32_t sum = 0;
+    for (std::size_t t = 0; t < k; ++t) {
+        if (row[t] == -128)
+            throw format_error(who + ": row " + std::to_string(j) + " column " + std::to_string(t) +
+                               " holds -128 (symmetric int8 is [-127, 127])");
+        sum += row[t];
+    }
+    return sum;
+}
+
+/// quantize_rows_i8 into new buffers, handed to make(codes, scales) (a storage's from_int8).
+template <class Make>
+inline auto quantized_i8(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld, Make&& make) {
+    std::vector<std::int8_t> q(n_out * k_in);
+    std::vector<float> s(n_out);
+    quantize_rows_i8(w, n_out, k_in, ld, q.data(), s.data());
+    return make(q.data(), s.data());
+}
+}  // namespace detail
+
 /// W [n_out x k_in] as per-output-channel symmetric int8 in the micro-kernels' layout, with its scales and the
 /// column sums the unsigned-activation paths subtract.
 class i8_packed_matrix {
@@ -70,18 +105,16 @@ public:
     /// Quantize a PyTorch Linear weight [n_out x k_in] (row stride ld) per output row (quantize_rows_i8).
     /// shape_error for ld < k_in or k_in > gemm_i8_max_k; config_error for a non-finite weight.
     static i8_packed_matrix quantize(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld) {
-        check_shape("quantize", n_out, k_in, ld);
-        std::vector<std::int8_t> q(n_out * k_in);
-        std::vector<float> s(n_out);
-        quantize_rows_i8(w, n_out, k_in, ld, q.data(), s.data());
-        return from_int8(q.data(), n_out, k_in, k_in, s.data());
+        detail::check_i8_weight_shape("i8_packed_matrix::quantize", n_out, k_in, ld);
+        return detail::quantized_i8(w, n_out, k_in, ld,
+                                    [&](const std::int8_t* q, const float* s) { return from_int8(q, n_out, k_in, k_in, s); });
     }
 
     /// From int8 codes [n_out x k_in] (row stride ld) and one scale per row: W[n][k] = q[n][k] · scales[n].
     /// format_error for a code of -128 (symmetric int8 is [-127, 127]; the AVX2 path negates weights) or a
     /// negative or non-finite scale; shape_error as quantize().
     static i8_packed_matrix from_int8(const std::int8_t* q, std::size_t n_out, std::size_t k_in, std::size_t ld, const float* scales) {
-        check_shape("from_int8", n_out, k_in, ld);
+        detail::check_i8_weight_shape("i8_packed_matrix::from_int8", n_out, k_in, ld);
         constexpr std::size_t NR = panel_width, G = detail::i8_k_group;
         i8_packed_matrix p;
         p.n_ = n_out;
@@ -92,20 +125,10 @@ public:
         p.scales_.assign(np * NR, 0.f);
         p.colsum_.assign(np * NR, 0);
         for (std::size_t j = 0; j < n_out; ++j) {
-            if (!(scales[j] >= 0.f) || !std::isfinite(scales[j]))
-                throw format_error("i8_packed_matrix: row " + std::to_string(j) + " has scale " + std::to_string(scales[j]));
+            p.colsum_[j] = detail::checked_i8_row_sum("i8_packed_matrix", q + j * ld, k_in, scales[j], j);
             p.scales_[j] = scales[j];
             std::int8_t* panel = p.data_.data() + (j / NR) * p.panel_bytes();
-            std::int32_t sum = 0;
-            for (std::size_t t = 0; t < k_in; ++t) {
-                const std::int8_t v = q[j * ld + t];
-                if (v == -128)
-                    throw format_error("i8_packed_matrix: row " + std::to_string(j) + " column " + std::to_string(t) +
-                                       " holds -128 (symmetric int8 is [-127, 127])");
-                panel[(t / G) * NR * G + (j % NR) * G + t % G] = v;
-                sum += v;
-            }
-            p.colsum_[j] = sum;
+            for (std::size_t t = 0; t < k_in; ++t) panel[(t / G) * NR * G + (j % NR) * G + t % G] = q[j * ld + t];
         }
         return p;
     }
@@ -136,15 +159,6 @@ public:
     const std::int32_t* colsums() const noexcept { return colsum_.data(); }  ///< [panels · 16], sum_k q[n][k]
 
 private:
-    static void check_shape(const char* who, std::size_t n_out, std::size_t k_in, std::size_t ld) {
-        if (n_out && k_in && ld < k_in)
-            throw shape_error(std::string("i8_packed_matrix::") + who + ": row stride " + std::to_string(ld) + " < in_features " +
-                              std::to_string(k_in));
-        if (k_in > gemm_i8_max_k)
-            throw shape_error(std::string("i8_packed_matrix::") + who + ": in_features " + std::to_string(k_in) + " > " +
-                              std::to_string(gemm_i8_max_k) + " (int32 sums could overflow)");
-    }
-
     std::size_t k_ = 0, kp_ = 0, n_ = 0;
     aligned_buffer<std::int8_t> data_;
     std::vector<float> scales_;

@@ -53,11 +53,9 @@ public:
     /// rule of i8_packed_matrix), keeping the 4 x 4 groups with a nonzero code. shape_error for ld < k_in or
     /// k_in > gemm_i8_max_k; config_error for a non-finite weight.
     static i8_block_sparse_matrix quantize(const float* w, std::size_t n_out, std::size_t k_in, std::size_t ld) {
-        check_shape("quantize", n_out, k_in, ld);
-        std::vector<std::int8_t> q(n_out * k_in);
-        std::vector<float> s(n_out);
-        quantize_rows_i8(w, n_out, k_in, ld, q.data(), s.data());
-        return from_int8(q.data(), n_out, k_in, k_in, s.data());
+        detail::check_i8_weight_shape("i8_block_sparse_matrix::quantize", n_out, k_in, ld);
+        return detail::quantized_i8(w, n_out, k_in, ld,
+                                    [&](const std::int8_t* q, const float* s) { return from_int8(q, n_out, k_in, k_in, s); });
     }
 
     /// A block-sparse matrix (fp32 values or 8-bit codes of any format), decoded and quantized as quantize().
@@ -70,7 +68,7 @@ public:
     /// format_error for a code of -128 or a negative or non-finite scale; shape_error as quantize().
     static i8_block_sparse_matrix from_int8(const std::int8_t* q, std::size_t n_out, std::size_t k_in, std::size_t ld,
                                             const float* scales) {
-        check_shape("from_int8", n_out, k_in, ld);
+        detail::check_i8_weight_shape("i8_block_sparse_matrix::from_int8", n_out, k_in, ld);
         constexpr std::size_t GR = group_rows, GC = group_cols;
         i8_block_sparse_matrix m;
         m.n_ = n_out;
@@ -80,16 +78,8 @@ public:
         m.code_sums_.assign(row_groups * GR, 0);
         m.group_ptr_.assign(1, 0);
         for (std::size_t j = 0; j < n_out; ++j) {
-            if (!(scales[j] >= 0.f) || !std::isfinite(scales[j]))
-                throw format_error("i8_block_sparse_matrix: row " + std::to_string(j) + " has scale " + std::to_string(scales[j]));
+            m.code_sums_[j] = detail::checked_i8_row_sum("i8_block_sparse_matrix", q + j * ld, k_in, scales[j], j);
             m.scales_[j] = scales[j];
-            for (std::size_t t = 0; t < k_in; ++t) {
-                const std::int8_t v = q[j * ld + t];
-                if (v == -128)
-                    throw format_error("i8_block_sparse_matrix: row " + std::to_string(j) + " column " + std::to_string(t) +
-                                       " holds -128 (symmetric int8 is [-127, 127])");
-                m.code_sums_[j] += v;
-            }
         }
         for (std::size_t g = 0; g < row_groups; ++g) {
             for (std::size_t c = 0; c < kg; ++c) {
@@ -149,15 +139,6 @@ public:
     }
 
 private:
-    static void check_shape(const char* who, std::size_t n_out, std::size_t k_in, std::size_t ld) {
-        if (n_out && k_in && ld < k_in)
-            throw shape_error(std::string("i8_block_sparse_matrix::") + who + ": row stride " + std::to_string(ld) + " < in_features " +
-                              std::to_string(k_in));
-        if (k_in > gemm_i8_max_k)
-            throw shape_error(std::string("i8_block_sparse_matrix::") + who + ": in_features " + std::to_string(k_in) + " > " +
-                              std::to_string(gemm_i8_max_k) + " (int32 sums could overflow)");
-    }
-
     std::size_t n_ = 0, k_ = 0;
     std::vector<std::uint32_t> group_ptr_, col_group_;
     std::vector<std::int8_t> codes_;
