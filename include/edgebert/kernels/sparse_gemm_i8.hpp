@@ -102,8 +102,6 @@ public:
 
     std::size_t k() const noexcept { return k_; }
     std::size_t n() const noexcept { return n_; }
-    std::size_t rows() const noexcept { return n_; }
-    std::size_t cols() const noexcept { return k_; }
     std::size_t row_groups() const noexcept { return group_ptr_.empty() ? 0 : group_ptr_.size() - 1; }
     /// Stored 4 x 4 groups.
     std::size_t entries() const noexcept { return col_group_.size(); }

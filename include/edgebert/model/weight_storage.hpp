@@ -93,11 +93,14 @@ inline std::optional<nn::linear> compressed_linear(const std::vector<const io::c
             std::copy(v.begin(), v.end(), w.begin() + std::ptrdiff_t(r0 * cols));
             r0 += p->rows;
         }
+        std::vector<std::int8_t> q(rows * cols);  // quantized once, for whichever storage is picked
+        std::vector<float> scales(rows);
+        kernels::quantize_rows_i8(w.data(), rows, cols, cols, q.data(), scales.data());
         if (all_block) {
-            kernels::i8_block_sparse_matrix sparse = kernels::i8_block_sparse_matrix::quantize(w.data(), rows, cols, cols);
+            kernels::i8_block_sparse_matrix sparse = kernels::i8_block_sparse_matrix::from_int8(q.data(), rows, cols, cols, scales.data());
             if (sparse.density() <= opt.int8_block_max_density) return nn::linear::from_storage(std::move(sparse), bias);
         }
-        return nn::linear::int8(w.data(), rows, cols, bias);
+        return nn::linear::from_storage(kernels::i8_packed_matrix::from_int8(q.data(), rows, cols, cols, scales.data()), bias);
     }
     const std::size_t cols = parts[0] ? parts[0]->cols : 0;
     std::size_t rows = 0, nonzeros = 0, blocks = 0, grid = 0;

@@ -253,7 +253,7 @@ private:
         for (std::size_t g = 0; g < p.row_groups(); ++g)
             for (std::size_t e = p.group_ptr()[g]; e < p.group_ptr()[g + 1]; ++e)
                 for (std::size_t r = 0; r < GR; ++r)
-                    for (std::size_t t = 0; t < GC; ++t) nz += p.codes()[e * 16 + r * GC + t] != 0 && g * GR + r < p.n() && p.scales()[g * GR + r] != 0.f;
+                    for (std::size_t t = 0; t < GC; ++t) nz += p.codes()[e * 16 + r * GC + t] != 0 && p.scales()[g * GR + r] != 0.f;
         return nz;
     }
     static std::size_t count_nonzeros(const sparse::bitmask_matrix& b) {
