@@ -387,16 +387,14 @@ inline void compute_i8t_tiles(const i8_transposed_activations& a, std::size_t m,
                 }
                 i8t_transpose4(scaled, tl, h, strip_out + (g - g0) * GR, SW);
             }
-            // The epilogue runs on the strip while it is in L1, and each row of Y is then written once, with
-            // vector stores: a libc memcpy call per 256-byte row plus a second pass over Y took a tenth of a
-            // block-pruned model's time.
+            // The epilogue runs on the strip while it is in L1, and each row of Y is then written once (Y used to
+            // be written, then read and written again by the epilogue). A full strip's row is a copy of constant
+            // size, inlined as vector stores.
             apply_epilogue(strip_out, SW, h, width, t0, n0, ep);
-            for (std::size_t t = 0; t < h; ++t) {
-                const float* from = strip_out + t * SW;
-                float* to = y + (t0 + t) * ldy + n0;
-                std::size_t j = 0;
-                for (; j + gemm_lanes <= width; j += gemm_lanes) gemm_batch::load_aligned(from + j).store_unaligned(to + j);
-                for (; j < width; ++j) to[j] = from[j];
+            if (width == SW) {
+                for (std::size_t t = 0; t < h; ++t) std::memcpy(y + (t0 + t) * ldy + n0, strip_out + t * SW, SW * sizeof(float));
+            } else {
+                for (std::size_t t = 0; t < h; ++t) std::memcpy(y + (t0 + t) * ldy + n0, strip_out + t * SW, width * sizeof(float));
             }
         }
     }
