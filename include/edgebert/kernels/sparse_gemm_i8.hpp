@@ -194,12 +194,18 @@ inline i8_transposed_activations quantize_activations_transposed(const float* x,
     parallel_for(threads, (mp + job_tokens - 1) / job_tokens, [&](std::size_t job) {
         thread_local std::vector<std::uint8_t> block_buffer;
         const std::size_t row_bytes = kg * 4, t_begin = job * job_tokens, t_end = std::min(mp, t_begin + job_tokens);
-        block_buffer.assign(job_tokens * row_bytes, pad);  // the columns past k stay padding
+        block_buffer.resize(job_tokens * row_bytes);
         std::uint8_t* const block = block_buffer.data();
-        for (std::size_t t = t_begin; t < std::min(m, t_end); ++t) {
+        for (std::size_t t = t_begin; t < t_end; ++t) {
+            std::uint8_t* row = block + (t - t_begin) * row_bytes;
+            if (t >= m) {  // a padding token (scale 0, never stored): no stale bytes from an earlier call
+                std::fill_n(row, row_bytes, pad);
+                continue;
+            }
             const float mx = i8_max_abs(x + t * ldx, k);
             scale[t] = mx / 127.f;
-            i8_quantize_row(x + t * ldx, k, mx > 0.f ? 127.f / mx : 0.f, i8_unsigned_activations, block + (t - t_begin) * row_bytes);
+            i8_quantize_row(x + t * ldx, k, mx > 0.f ? 127.f / mx : 0.f, i8_unsigned_activations, row);
+            std::fill(row + k, row + row_bytes, pad);  // the columns past k meet zero weight codes; set, not stale
         }
         const std::size_t run = (t_end - t_begin) * 4;
         for (std::size_t g = 0; g < kg; ++g) {
