@@ -46,3 +46,60 @@ TEST_CASE("SIMD activations match the scalar reference on odd lengths and edge v
         }
     }
 }
+
+TEST_CASE("exp_float is within 2 ulp of exp where the result is normal; overflow, underflow and NaN as std::exp", "[activation]") {
+    using B = xsimd::batch<float>;
+    constexpr std::size_t W = B::size;
+    std::vector<float> x;
+    for (float v = -87.2f; v < 88.2f; v += 0.00731f) x.push_back(v);
+    for (float v : {0.f, -0.f, 1e-30f, -1e-30f, 0.3465f, -0.3466f, 88.29f, -87.29f}) x.push_back(v);
+    x.resize((x.size() + W - 1) / W * W, 1.f);
+    double worst = 0;
+    for (std::size_t i = 0; i < x.size(); i += W) {
+        alignas(64) float y[W];
+        detail::exp_float(B::load_unaligned(&x[i])).store_aligned(y);
+        for (std::size_t l = 0; l < W; ++l) {
+            const double ref = std::exp(double(x[i + l]));
+            const double ulp = std::ldexp(1.0, std::ilogb(float(ref)) - 23);
+            worst = std::max(worst, std::abs(double(y[l]) - ref) / ulp);
+        }
+    }
+    INFO("largest error " << worst << " ulp");
+    CHECK(worst <= 2.0);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<float> edges = {89.f, 1e30f, inf, -88.f, -104.f, -1e30f, -inf, nan};
+    for (float v : edges) {
+        const float y = detail::exp_float(B(v)).get(0);
+        INFO("x=" << v << " exp_float=" << y);
+        if (std::isnan(v)) CHECK(std::isnan(y));
+        else if (v > 0) CHECK(y == inf);
+        else CHECK((y == 0.f || std::fpclassify(std::exp(v)) == FP_SUBNORMAL));
+    }
+}
+
+TEST_CASE("SIMD activations keep NaN and the limits at +-inf", "[activation]") {
+    const float inf = std::numeric_limits<float>::infinity();
+    for (activation act : {activation::gelu_tanh, activation::silu, activation::quick_gelu, activation::sigmoid}) {
+        std::vector<float> y = {std::numeric_limits<float>::quiet_NaN(), inf, -inf, -1e30f, 1e30f};
+        apply_activation(act, y.data(), y.size());
+        INFO(to_string(act));
+        CHECK(std::isnan(y[0]));
+        CHECK(y[1] == (act == activation::sigmoid ? 1.f : inf));
+        CHECK(y[3] == 0.f);
+        CHECK(y[4] == (act == activation::sigmoid ? 1.f : 1e30f));
+    }
+}
+
+TEST_CASE("SIMD gelu_new is within 16 ulp of a double-precision GELU, also where 1 + tanh(u) cancels", "[activation]") {
+    std::vector<float> x;
+    for (int i = -20000; i <= 20000; ++i) x.push_back(float(i) * 1e-3f);
+    std::vector<float> y = x;
+    apply_activation(activation::gelu_tanh, y.data(), y.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i], ref = 0.5 * v * (1.0 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+        worst = std::max(worst, std::abs(double(y[i]) - ref) / (std::max(std::abs(ref), 1e-3) * 0x1p-23));
+    }
+    INFO("largest error " << worst << " ulp of max(|GELU(x)|, 1e-3)");
+    CHECK(worst <= 16.0);
+}
