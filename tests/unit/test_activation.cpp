@@ -47,7 +47,7 @@ TEST_CASE("SIMD activations match the scalar reference on odd lengths and edge v
     }
 }
 
-TEST_CASE("exp_float is within 2 ulp of exp where the result is normal; overflow, underflow and NaN as std::exp", "[activation]") {
+TEST_CASE("exp_float is within 2 ulp of exp for -87.3 <= x <= 88.3; +inf above, 0 below, NaN stays NaN", "[activation]") {
     using B = xsimd::batch<float>;
     constexpr std::size_t W = B::size;
     std::vector<float> x;
