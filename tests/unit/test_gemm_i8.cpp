@@ -279,6 +279,30 @@ TEST_CASE("activation quantization: the SIMD row quantizer equals the scalar rul
     REQUIRE(detail::i8_max_abs(y.data(), 0) == 0.f);
 }
 
+TEST_CASE("activation quantization: the SIMD row maximum equals the scalar rule at every length, NaN skipped", "[gemm_i8]") {
+    // The scalar rule of the reference: m = std::max(m, |x|) from m = 0, which skips a NaN.
+    auto scalar_max = [](const std::vector<float>& v, std::size_t k) {
+        float m = 0.f;
+        for (std::size_t i = 0; i < k; ++i) m = std::max(m, std::fabs(v[i]));
+        return m;
+    };
+    const std::vector<float> base = test_util::normal_values(200, 52, 2.f);
+    for (std::size_t k = 0; k <= 200; ++k) {
+        CAPTURE(k);
+        REQUIRE(detail::i8_max_abs(base.data(), k) == scalar_max(base, k));
+        if (k == 0) continue;
+        for (std::size_t at = 0; at < k; ++at) {  // in each running maximum and in the tail
+            CAPTURE(at);
+            std::vector<float> peak = base;
+            peak[at] = -50.f;
+            REQUIRE(detail::i8_max_abs(peak.data(), k) == 50.f);
+            std::vector<float> nan = base;  // a NaN anywhere is skipped
+            nan[at] = std::numeric_limits<float>::quiet_NaN();
+            REQUIRE(detail::i8_max_abs(nan.data(), k) == scalar_max(nan, k));
+        }
+    }
+}
+
 namespace {
 
 // W [n x k] with R x C blocks kept with probability `keep` (the others zero), Gaussian values.
