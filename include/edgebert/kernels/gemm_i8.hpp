@@ -188,10 +188,11 @@ struct i8_activations {
     const float* scales = nullptr;
 };
 
-/// Quantize A [m x k] (row stride lda) into this thread's scratch, in the micro-kernel's form; rows in jobs of
-/// 16 on up to `threads` threads (a serial pass here took about 5 % of a 2-thread int8 forward pass, the
-/// other thread spinning meanwhile). Each row's bytes and scale depend on that row alone.
-inline i8_activations quantize_activations(const float* a, std::size_t m, std::size_t lda, std::size_t k, int threads = 1) {
+/// Quantize A [m x k] (row stride lda) into this thread's scratch, in the micro-kernel's form. On the calling
+/// thread alone: quantized in row jobs on the product's threads, a 2-thread int8 pass was 2 % faster on an idle
+/// machine and 9 % slower with the other core busy (one more region per product for a descheduled thread to
+/// hold up; docs/performance.md).
+inline i8_activations quantize_activations(const float* a, std::size_t m, std::size_t lda, std::size_t k) {
     constexpr std::size_t MR = i8_mr, G = i8_k_group;
     thread_local aligned_buffer<std::uint8_t> bytes;
     thread_local std::vector<float> scales;
@@ -205,24 +206,19 @@ inline i8_activations quantize_activations(const float* a, std::size_t m, std::s
         std::fill(scales.begin(), scales.end(), 0.f);
         return {bytes.data(), ld, scales.data()};
     }
-    std::uint8_t* const base = bytes.data();
-    float* const scale = scales.data();
-    constexpr std::size_t job_rows = 16;
-    parallel_for(threads, (rows + job_rows - 1) / job_rows, [&](std::size_t job) {
-        for (std::size_t i = job * job_rows; i < std::min(rows, (job + 1) * job_rows); ++i) {
-            std::uint8_t* out = base + i * ld;
-            if (i >= m) {
-                std::memset(out, pad, ld);
-                scale[i] = 0.f;
-                continue;
-            }
-            const float mx = i8_max_abs(a + i * lda, k);
-            scale[i] = mx / 127.f;
-            i8_quantize_row(a + i * lda, k, mx > 0.f ? 127.f / mx : 0.f, i8_unsigned_activations, out);
-            std::memset(out + k, pad, ld - k);
+    for (std::size_t i = 0; i < rows; ++i) {
+        std::uint8_t* out = bytes.data() + i * ld;
+        if (i >= m) {
+            std::memset(out, pad, ld);
+            scales[i] = 0.f;
+            continue;
         }
-    });
-    return {base, ld, scale};
+        const float mx = i8_max_abs(a + i * lda, k);
+        scales[i] = mx / 127.f;
+        i8_quantize_row(a + i * lda, k, mx > 0.f ? 127.f / mx : 0.f, i8_unsigned_activations, out);
+        std::memset(out + k, pad, ld - k);
+    }
+    return {bytes.data(), ld, scales.data()};
 }
 
 /// v as it is, kept from being fused into what follows: with -ffp-contract=fast (GCC's default outside strict
@@ -343,7 +339,7 @@ inline void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_pac
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm_i8", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
-    const detail::i8_activations qa = detail::quantize_activations(a, m, lda, k, threads);
+    const detail::i8_activations qa = detail::quantize_activations(a, m, lda, k);
     const std::size_t blocks = (b.panels() + detail::i8_nv - 1) / detail::i8_nv, mpanels = (m + detail::i8_mr - 1) / detail::i8_mr;
     detail::for_each_tile_block(threads, blocks, mpanels, [&](std::size_t q0, std::size_t q1, std::size_t i0, std::size_t i1) {
         detail::compute_i8_tiles(qa, m, b, q0, q1, i0, i1, c, ldc, ep);
