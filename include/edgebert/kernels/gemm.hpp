@@ -117,10 +117,13 @@ struct epilogue {
 namespace detail {
 EDGEBERT_ISA_BEGIN
 
-/// Apply the epilogue to rows x cols of C starting at (m0, n0).
-inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
-                           std::size_t n0, const epilogue& ep) noexcept {
-    if (!ep.bias && ep.act == activation::identity && !ep.residual) return;
+/// rows x cols of C starting at (m0, n0) = epilogue(x), where value(r, j, count) gives x for row r, columns
+/// [j, j + count) as a batch (count < the lanes only at a row's end; lanes past it are zeros and never stored).
+/// The one place that orders bias, activation and residual: every product's outputs go through it, so the fast
+/// paths round as the references do.
+template <class Value>
+inline void write_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
+                           std::size_t n0, const epilogue& ep, Value&& value) noexcept {
     dispatch_activation(ep.act, [&](auto tag) {
         constexpr activation A = decltype(tag)::value;
         using B = gemm_batch;
@@ -130,20 +133,35 @@ inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::siz
             const float* res = ep.residual ? ep.residual + (m0 + r) * ep.ld_residual + n0 : nullptr;
             std::size_t j = 0;
             for (; j + W <= cols; j += W) {
-                B v = B::load_unaligned(row + j);
+                B v = value(r, j, W);
                 if (ep.bias) v += B::load_unaligned(ep.bias + n0 + j);
                 v = activate<A>(v);
                 if (res) v += B::load_unaligned(res + j);
                 v.store_unaligned(row + j);
             }
             if (j < cols) {  // the tail goes through the same SIMD code, padded
-                alignas(64) float t[W] = {};
+                alignas(64) float t[W] = {}, bias[W] = {};
                 const std::size_t rest = cols - j;
-                for (std::size_t q = 0; q < rest; ++q) t[q] = row[j + q] + (ep.bias ? ep.bias[n0 + j + q] : 0.f);
-                activate<A>(B::load_aligned(t)).store_aligned(t);
+                if (ep.bias) std::copy_n(ep.bias + n0 + j, rest, bias);
+                B v = value(r, j, rest);
+                if (ep.bias) v += B::load_aligned(bias);
+                activate<A>(v).store_aligned(t);
                 for (std::size_t q = 0; q < rest; ++q) row[j + q] = t[q] + (res ? res[j + q] : 0.f);
             }
         }
+    });
+}
+
+/// Apply the epilogue to rows x cols of C starting at (m0, n0), in place.
+inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
+                           std::size_t n0, const epilogue& ep) noexcept {
+    if (!ep.bias && ep.act == activation::identity && !ep.residual) return;
+    using B = gemm_batch;
+    write_epilogue(c, ldc, rows, cols, m0, n0, ep, [&](std::size_t r, std::size_t j, std::size_t count) {
+        if (count == B::size) return B::load_unaligned(c + r * ldc + j);
+        alignas(64) float t[B::size] = {};
+        std::copy_n(c + r * ldc + j, count, t);
+        return B::load_aligned(t);
     });
 }
 

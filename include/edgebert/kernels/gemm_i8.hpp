@@ -245,49 +245,28 @@ inline B rounded(B v) noexcept {
 /// C[m0 + r][n0 + j] = epilogue(float(tile[r][j] - 128·colsum[j]) · (sa[r] · sw[j])) for r < h, j < w, in one
 /// pass while the int32 tile (row stride nr) is in L1: C is written once, instead of dequantized and then read
 /// back by apply_epilogue (0.985x of an int8 pass's time on 1 thread, within the noise on 2). The product is
-/// rounded before the bias is added (rounded()), and the rest is apply_epilogue's code, so the results are
-/// those of the two passes bit for bit (test_gemm_i8 compares them to the scalar reference bit for bit).
+/// rounded before the bias is added (rounded()), and write_epilogue does the rest, so the results are those of
+/// the two passes bit for bit (test_gemm_i8 compares them to the scalar reference bit for bit).
 inline void store_i8_tile(const std::int32_t* tile, std::size_t nr, std::size_t h, std::size_t w, const float* sa,
                           const float* sw, const std::int32_t* cs, float* c, std::size_t ldc, std::size_t m0,
                           std::size_t n0, const epilogue& ep) noexcept {
-    dispatch_activation(ep.act, [&](auto tag) {
-        constexpr activation A = decltype(tag)::value;
-        using B = gemm_batch;
-        using I = xsimd::batch<std::int32_t, typename B::arch_type>;
-        constexpr std::size_t W = gemm_lanes;
-        static_assert(I::size == W, "int32 and float batches of one width");
-        // bias, activation and residual after the product, as apply_epilogue orders them
-        auto output = [&](const std::int32_t* t, const std::int32_t* colsum, const float* scale_w, const float* bias,
-                          const B& scale_a) {
-            I acc = I::load_unaligned(t);
-            if constexpr (i8_unsigned_activations) acc -= I(128) * I::load_unaligned(colsum);
-            B v = rounded(xsimd::to_float(acc) * (scale_a * B::load_unaligned(scale_w)));
-            if (bias) v += B::load_unaligned(bias);
-            return activate<A>(v);
-        };
-        for (std::size_t r = 0; r < h; ++r) {
-            const std::int32_t* t = tile + r * nr;
-            float* row = c + (m0 + r) * ldc + n0;
-            const float* res = ep.residual ? ep.residual + (m0 + r) * ep.ld_residual + n0 : nullptr;
-            const B scale_a(sa[r]);
-            std::size_t j = 0;
-            for (; j + W <= w; j += W) {
-                B v = output(t + j, cs + j, sw + j, ep.bias ? ep.bias + n0 + j : nullptr, scale_a);
-                if (res) v += B::load_unaligned(res + j);
-                v.store_unaligned(row + j);
-            }
-            if (j < w) {  // the tail through the same code, padded with zeros
-                alignas(64) std::int32_t tt[W] = {}, ct[W] = {};
-                alignas(64) float wt[W] = {}, bt[W] = {}, f[W];
-                const std::size_t rest = w - j;
-                std::copy_n(t + j, rest, tt);
-                std::copy_n(cs + j, rest, ct);
-                std::copy_n(sw + j, rest, wt);
-                if (ep.bias) std::copy_n(ep.bias + n0 + j, rest, bt);
-                output(tt, ct, wt, ep.bias ? bt : nullptr, scale_a).store_aligned(f);
-                for (std::size_t q = 0; q < rest; ++q) row[j + q] = f[q] + (res ? res[j + q] : 0.f);
-            }
-        }
+    using B = gemm_batch;
+    using I = xsimd::batch<std::int32_t, typename B::arch_type>;
+    constexpr std::size_t W = gemm_lanes;
+    static_assert(I::size == W, "int32 and float batches of one width");
+    auto product = [&](const std::int32_t* t, const std::int32_t* colsum, const float* scale_w, float scale_a) {
+        I acc = I::load_unaligned(t);
+        if constexpr (i8_unsigned_activations) acc -= I(128) * I::load_unaligned(colsum);
+        return rounded(xsimd::to_float(acc) * (B(scale_a) * B::load_unaligned(scale_w)));
+    };
+    write_epilogue(c + m0 * ldc + n0, ldc, h, w, m0, n0, ep, [&](std::size_t r, std::size_t j, std::size_t count) {
+        if (count == W) return product(tile + r * nr + j, cs + j, sw + j, sa[r]);
+        alignas(64) std::int32_t tt[W] = {}, ct[W] = {};  // a row's end, padded with zeros
+        alignas(64) float wt[W] = {};
+        std::copy_n(tile + r * nr + j, count, tt);
+        std::copy_n(cs + j, count, ct);
+        std::copy_n(sw + j, count, wt);
+        return product(tt, ct, wt, sa[r]);
     });
 }
 
