@@ -78,8 +78,9 @@ void check_product(std::size_t m, std::size_t k, std::size_t n, unsigned seed) {
 
 TEST_CASE("gemm matches the scalar reference on odd sizes, strides and thread counts", "[gemm]") {
     unsigned seed = 1;
+    const std::size_t kc = detail::gemm_kc;  // the last two: more than one K block, with a partial one
     for (std::size_t m : {1u, 7u, 13u, 33u, 100u})
-        for (std::size_t k : {1u, 13u, 65u, 257u, 300u})  // 257, 300 > one K block of 256
+        for (std::size_t k : {std::size_t{1}, std::size_t{13}, std::size_t{65}, kc + 1, kc + 44})
             for (std::size_t n : {1u, 3u, 7u, 13u, 17u, 31u, 33u, 65u, 100u, 257u}) check_product(m, k, n, seed++);
 }
 
@@ -95,7 +96,7 @@ TEST_CASE("every epilogue: bias, each activation, residual", "[gemm]") {
     struct shape {
         std::size_t m, k, n;
     };
-    for (const shape s : {shape{19, 37, 45}, shape{21, 300, 100}}) {  // partial tiles; several K blocks
+    for (const shape s : {shape{19, 37, 45}, shape{21, detail::gemm_kc + 44, 100}}) {  // partial tiles; 2 K blocks
         const std::size_t m = s.m, k = s.k, n = s.n, ld = n + 2, ldr = n + 7;
         const auto a = random_vector(m * k, 7), w = random_vector(n * k, 8, 0.3f), bias = random_vector(n, 9),
                    residual = random_vector(m * ldr, 10);
@@ -204,7 +205,8 @@ TEST_CASE("from_kn and from_weight pack the same matrix; at() reads it back", "[
 }
 
 TEST_CASE("attention-shaped products gemm_nt and gemm_nn match the references", "[gemm]") {
-    for (std::size_t s : {1u, 5u, 17u, 40u, 128u, 300u})  // 300 keys: several K blocks in P·V
+    for (std::size_t s : {std::size_t{1}, std::size_t{5}, std::size_t{17}, std::size_t{40}, std::size_t{128},
+                          detail::gemm_kc + 44})  // more keys than one K block of P·V
         for (std::size_t d : {1u, 9u, 48u, 64u}) {
             const std::size_t ld = 3 * d + 1, ldc = s + 3, ldc2 = d + 2;
             const auto q = random_vector(s * ld, 14), kk = random_vector(s * ld, 15);
