@@ -79,13 +79,16 @@ const std::string run_help = std::string(R"(usage: edgebert run --model PATH --i
 )") + edgebert_cli::weights_option_help;
 
 const std::string bench_help = std::string(R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
-                     [--weights MODE]
+                     [--weights MODE] [--logits-only]
 
   Times forward passes (logits only) on deterministic token ids (the ONNX Runtime peer's generator:
   all positions attended, second half of each sequence token type 1) and prints one JSON line:
   {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ..., "weights",
    "matrix_bytes" (the weight matrices as held, biases included), "matrices" (count per storage)}
   Defaults: --batch 1 --threads 1 --iters 20 --warmup 5.
+  --logits-only   the last layer computes only each sentence's first token past attention (what the pooler
+                  and classifier read; run_options::logits_only): the same logits, less work; "gflop" counts
+                  the work done
 )") + edgebert_cli::weights_option_help;
 
 const char* const exits_help = R"(usage: edgebert exits --traces FILE --policy POLICY [--lut FILE.csv] [--key-layer K] [--mode MODE] [--per-sentence]
@@ -198,7 +201,7 @@ int cmd_run(int argc, char** argv) {
 }
 
 int cmd_bench(int argc, char** argv) {
-    args a(argc, argv, 2, {"model", "seq-len", "batch", "threads", "iters", "warmup", "weights"}, {"verify"});
+    args a(argc, argv, 2, {"model", "seq-len", "batch", "threads", "iters", "warmup", "weights"}, {"verify", "logits-only"});
     if (a.help()) return std::fputs(bench_help.c_str(), stdout), 0;
     const std::string model_path = a.get("model");
     const std::size_t seq = std::size_t(a.integer("seq-len", 0, 1));
@@ -225,6 +228,7 @@ int cmd_bench(int argc, char** argv) {
 
     edgebert::model::run_options opt;
     opt.threads = threads;
+    opt.logits_only = a.has("logits-only");
     for (int i = 0; i < warmup; ++i) (void)model.forward(in, opt);
     std::vector<double> ms;
     for (int i = 0; i < iters; ++i) {
@@ -238,7 +242,7 @@ int cmd_bench(int argc, char** argv) {
     const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     double mean = 0;
     for (double v : ms) mean += v / double(n);
-    const double gflop = model.flops(batch, seq) / 1e9;
+    const double gflop = model.flops(batch, seq, opt.logits_only) / 1e9;
     nlohmann::json line{{"mode", "bench"},
                         {"engine", "edgebert " + std::to_string(edgebert::version.major) + "." +
                                        std::to_string(edgebert::version.minor) + "." +
@@ -250,6 +254,7 @@ int cmd_bench(int argc, char** argv) {
                         {"threads", edgebert::resolve_threads(threads)},
                         {"warmup", warmup},
                         {"iters", iters},
+                        {"logits_only", opt.logits_only},
                         {"median_ms", median},
                         {"min_ms", sorted.front()},
                         {"mean_ms", mean},

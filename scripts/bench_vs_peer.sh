@@ -8,14 +8,17 @@
 #   edgebert int8         the same folder, --weights int8 (per-channel int8 at load, integer GEMMs)
 #   edgebert af8e3        `edgebert compress --format af8e3` of it, 8-bit codes decoded on the fly (--weights fastest)
 #   edgebert af8e3 int8   the af8e3 model requantized per channel at load (--weights int8), integer GEMMs
+#   edgebert fp32 logits  (not in the default list) edgebert fp32 with --logits-only: the last layer computes only
+#                         the [CLS] row past attention, the one row the pooler and classifier read (ORT's graph
+#                         computes every row though only logits are fetched); int8 logits likewise
 #   edgebert blocks int8  (not in the default list) af8e3 with 80 % of every encoder matrix pruned in 4 x 8 blocks
 #                         (`compress --sparsity 0.8 --block 4x8`), --weights int8: block-sparse integer GEMMs
 # Prints a Markdown table of the median over rounds of each engine's median latency and the ratios to
-# edgebert fp32 and to ORT int8 (below 1 = faster).
+# edgebert fp32 (how many times faster) and of its time to ORT fp32's and ORT int8's (below 1 = faster).
 #
 #   scripts/bench_vs_peer.sh [--rounds 3] [--iters 20] [--warmup 5] [--seqs "16 128 384"] [--threads "1 2"]
 #                            [--engines "ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8"] [--build build]
-#   (engine keys: ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8 eb_blocks_int8)
+#   (engine keys: ort_fp32 ort_int8 eb_fp32 eb_int8 eb_af8 eb_af8_int8 eb_blocks_int8 eb_fp32_logits eb_int8_logits)
 # Needs: bash scripts/install-deps.sh --test (sets up the peer) and a build with examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;; --iters) iters=$2; shift 2 ;; --warmup) warmup=$2; shift 2 ;;
     --seqs) seqs=$2; shift 2 ;; --threads) threads_list=$2; shift 2 ;; --engines) engines=$2; shift 2 ;;
     --build) build=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +54,8 @@ run() {  # engine threads seq round
     ort_int8) (cd "$peer" && node ort_run.mjs bench --model "$base/model.int8.onnx" --config "$base/config.json" --seqs "$s" --threads "$t" --runs "$iters" --warmup "$warmup") ;;
     eb_fp32) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" ;;
     eb_int8) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
+    eb_fp32_logits) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --logits-only ;;
+    eb_int8_logits) "$eb" bench --model "$base" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 --logits-only ;;
     eb_af8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights fastest ;;
     eb_af8_int8) "$eb" bench --model "$work/af8" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
     eb_blocks_int8) "$eb" bench --model "$work/af8-blocks80" --seq-len "$s" --threads "$t" --iters "$iters" --warmup "$warmup" --weights int8 ;;
@@ -71,18 +76,20 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 order = sys.argv[2].split()
 label = {"ort_fp32": "ORT fp32", "ort_int8": "ORT int8 dynamic", "eb_fp32": "edgebert fp32", "eb_int8": "edgebert int8",
          "eb_af8": "edgebert af8e3 (decoded)", "eb_af8_int8": "edgebert af8e3 -> int8",
-         "eb_blocks_int8": "edgebert af8e3, 80 % 4x8 blocks -> int8"}
+         "eb_blocks_int8": "edgebert af8e3, 80 % 4x8 blocks -> int8",
+         "eb_fp32_logits": "edgebert fp32, --logits-only", "eb_int8_logits": "edgebert int8, --logits-only"}
 cells = {}
 for r in rows:
     cells.setdefault((r["threads"], r["seq"]), {}).setdefault(r["engine_key"], []).append(r["median_ms"])
-print("| threads | seq | engine | median ms | vs edgebert fp32 | vs ORT int8 | rounds |")
-print("|---|---|---|---|---|---|---|")
+print("| threads | seq | engine | median ms | vs edgebert fp32 | vs ORT fp32 | vs ORT int8 | rounds |")
+print("|---|---|---|---|---|---|---|---|")
 for k in sorted(cells):
     c = {e: statistics.median(v) for e, v in cells[k].items()}
     for e in order:
         if e not in c:
             continue
         f = f"{c['eb_fp32'] / c[e]:.2f}x faster" if "eb_fp32" in c else "-"
+        p = f"{c[e] / c['ort_fp32']:.3f}" if "ort_fp32" in c else "-"
         o = f"{c[e] / c['ort_int8']:.3f}" if "ort_int8" in c else "-"
-        print(f"| {k[0]} | {k[1]} | {label[e]} | {c[e]:.1f} | {f} | {o} | {len(cells[k][e])} |")
+        print(f"| {k[0]} | {k[1]} | {label[e]} | {c[e]:.1f} | {f} | {p} | {o} | {len(cells[k][e])} |")
 PY

@@ -99,6 +99,7 @@ print(l.shape, p.shape, h.shape, e['sentences'][0]['exit_layer'])"
   expect "bench JSON line"    0 '"median_ms"'                       -- "$bin" bench --model model --seq-len 8 --batch 2 --iters 3 --warmup 1
   expect "bench kernels"      0 '"kernels":"'                       -- "$bin" bench --model model --seq-len 8 --iters 1 --warmup 0
   expect "bench one line"     0 "1"                                 -- sh -c "'$bin' bench --model model --seq-len 8 --iters 2 --warmup 0 | wc -l"
+  expect "bench logits only"  0 '"logits_only":true'                -- "$bin" bench --model model --seq-len 8 --iters 1 --warmup 0 --logits-only
   echo '{"input_ids": [[2, 97]]}' > bad_id.json
   expect "id out of range"    1 "input_ids[0][1] = 97 is out of range for vocab_size 97" -- "$bin" run --model model --input bad_id.json --out o2
   echo '{"input_ids": [[2, 3]], "attention_mask": [[1]]}' > ragged.json

@@ -164,6 +164,8 @@ TEST_CASE("a nonzero adapter changes the outputs, and where it reads matters", "
         for (std::size_t i = 0; i < modules; ++i)
             t->encoder.layers[i].attention_adapter =
                 build(nn::bottleneck_config::houlsby(), make_weights(cfg.hidden_size, 3, unsigned(70 + i), 0.3f, 1));
+        t->encoder.layers.back().output_adapter =
+            build(nn::bottleneck_config::houlsby(), make_weights(cfg.hidden_size, 3, 90u, 0.3f, 1));
     }
     b.encoder.adapter_input = model::attention_adapter_input::sublayer_output;
     model::run_options plain, oa, ob;
@@ -172,6 +174,12 @@ TEST_CASE("a nonzero adapter changes the outputs, and where it reads matters", "
     const auto p = model.forward(in, plain), x = model.forward(in, oa), y = model.forward(in, ob);
     CHECK(test_util::max_abs_diff(p.logits, x.logits) > 1e-4f);
     CHECK(test_util::max_abs_diff(x.logits, y.logits) > 1e-4f);
+    // the last layer cut to the first tokens keeps the adapters' logits bit for bit
+    for (model::run_options* o : {&oa, &ob}) {
+        model::run_options cut = *o;
+        cut.logits_only = true;
+        CHECK(model.forward(in, cut).logits == model.forward(in, *o).logits);
+    }
 }
 
 TEST_CASE("adapter shapes and layer norms are checked", "[adapter]") {

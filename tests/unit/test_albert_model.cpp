@@ -163,3 +163,47 @@ TEST_CASE("FLOP count includes every inner layer of a group", "[albert_model]") 
     reference_forward(cfg, weights, in, logits, {0, 0, 1, 1, 2}, &macs);
     CHECK(model::albert_model::from_source(cfg, weights).flops(in.batch, in.seq) == 2 * macs);
 }
+
+TEST_CASE("logits_only: the same logits and pooler output bit for bit; the last layer's other rows are NaN", "[albert_model]") {
+    const auto cfg = odd_config();  // 5 layers in 3 groups of 2 inner layers: the last inner layer is the one cut
+    const auto weights = model::albert_model::random_weights(cfg, 31);
+    const auto in = padded_batch(cfg, 3, 13, 5);
+    const std::size_t H = cfg.hidden_size;
+    for (const auto storage : {model::weight_storage::fp32, model::weight_storage::int8}) {
+        model::load_options lo;
+        lo.weights = storage;
+        const auto m = model::albert_model::from_source(cfg, weights, lo);
+        for (const int threads : {1, 2}) {
+            INFO("storage " << int(storage) << ", threads " << threads);
+            model::run_options full, cut;
+            full.threads = cut.threads = threads;
+            cut.logits_only = true;
+            const auto a = m.forward(in, full), b = m.forward(in, cut);
+            REQUIRE(!a.logits.empty());
+            CHECK(b.logits == a.logits);
+            CHECK(b.pooler_output == a.pooler_output);
+            std::size_t first_rows_equal = 0, nan_rows = 0;
+            for (std::size_t r = 0; r < in.tokens(); ++r) {
+                const auto row_a = a.last_hidden_state.begin() + std::ptrdiff_t(r * H);
+                const auto row_b = b.last_hidden_state.begin() + std::ptrdiff_t(r * H);
+                if (r % in.seq == 0) first_rows_equal += std::equal(row_b, row_b + std::ptrdiff_t(H), row_a);
+                else nan_rows += std::all_of(row_b, row_b + std::ptrdiff_t(H), [](float v) { return std::isnan(v); });
+            }
+            CHECK(first_rows_equal == in.batch);
+            CHECK(nan_rows == in.tokens() - in.batch);
+        }
+    }
+    model::run_options both;
+    both.logits_only = both.output_hidden_states = true;
+    REQUIRE_THROWS_AS(model::albert_model::from_source(cfg, weights).forward(in, both), config_error);
+    REQUIRE_THROWS_WITH(model::albert_model::from_source(cfg, weights).forward(in, both), Catch::Contains("output_hidden_states"));
+}
+
+TEST_CASE("FLOP count with logits_only: the last layer's other rows skip the output projection and the FFN", "[albert_model]") {
+    model::albert_config small;  // the hand-counted model above: S = 5, H = 8, I = 12
+    small.vocab_size = 30, small.embedding_size = 4, small.hidden_size = 8, small.num_attention_heads = 2;
+    small.intermediate_size = 12, small.num_hidden_layers = 3, small.num_labels = 2, small.id2label = {"a", "b"};
+    // 4 rows skip the attention output (8*8) and the FFN pair (2*8*12): 4 * 256 = 1024 of 8160 multiply-adds
+    CHECK(model::albert_model::random(small, 1).flops(1, 5, true) == 2.0 * 7136);
+    CHECK(model::albert_model::random(small, 1).flops(2, 5, true) == 2 * 2.0 * 7136);
+}

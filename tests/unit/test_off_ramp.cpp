@@ -120,6 +120,14 @@ TEST_CASE("early exit: threshold 0 changes nothing; an exit at layer k returns r
         left_early += k < L;
     }
     CHECK(left_early > 0);
+    // logits_only cuts only the last layer: the same exits, the same logits, and the last ramp reads its [CLS]
+    model::run_options early_cut = early, full_cut = full;
+    early_cut.logits_only = full_cut.logits_only = true;
+    const auto ec = m.forward(in, early_cut), fc = m.forward(in, full_cut);
+    CHECK(ec.exit_layers == e.exit_layers);
+    CHECK(ec.logits == e.logits);
+    CHECK(fc.off_ramp_logits == ref.off_ramp_logits);
+    CHECK(fc.off_ramp_entropies == ref.off_ramp_entropies);
 
     // Everyone leaves after layer 2: the batch stops there.
     model::run_options two;

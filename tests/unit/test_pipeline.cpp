@@ -137,6 +137,16 @@ TEST_CASE("an observer sees every layer, product and exit; its multiply-adds fol
     CHECK(seen.products.back() == trace::product::classifier);
     // the observed run computes what the plain one does
     CHECK(out.logits == m.forward(in).logits);
+    CHECK(2 * seen.macs == Approx(m.flops(1, n)).epsilon(1e-12));
+
+    // logits_only: the last AlbertLayer reports its n - 1 other rows skipping the attention output and the FFN
+    counting_observer cut;
+    o.logits_only = true;
+    const auto first = m.forward(in, o, exit::no_exit{}, cut);
+    CHECK(cut.macs == Approx(expected - double(n - 1) * (1.0 * H * H + 2.0 * H * I)).epsilon(1e-12));
+    CHECK(2 * cut.macs == Approx(m.flops(1, n, true)).epsilon(1e-12));
+    CHECK(cut.products == seen.products);
+    CHECK(first.logits == out.logits);
 }
 
 TEST_CASE("answers carry an app's observer per run", "[pipeline]") {

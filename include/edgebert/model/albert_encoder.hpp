@@ -6,7 +6,9 @@
 //   a   = LN(x + attention(qkv) Woᵀ + bo)  (residual fused into the GEMM epilogue)
 //   y   = LN(a + act(a W1ᵀ + b1) W2ᵀ + b2) (bias+activation and bias+residual fused)
 
+#include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -69,6 +71,7 @@ struct encoder_task {
 /// Scratch for a forward pass, reused by every layer (and, per thread, across calls).
 struct encoder_workspace {
     aligned_buffer<float> embedded, qkv, context, attention_out, intermediate, sublayer;
+    aligned_buffer<float> first_context, first_hidden;  ///< [batch x H]: first tokens only (run_layer)
     std::vector<std::uint8_t> keep;
 };
 
@@ -89,7 +92,9 @@ public:
     /// on_layer(i, hidden) is called with i = 0 for the projected embeddings and i = 1..L after each layer
     /// (HuggingFace's hidden_states numbering); if it returns false the remaining layers are skipped.
     /// task: a task's adapters, LayerNorms, weights and span (nullptr: the plain backbone). observer: receives the
-    /// typed events of trace/events.hpp (counts for the whole batch).
+    /// typed events of trace/events.hpp (counts for the whole batch). last_layer_first_tokens: the last layer
+    /// computes each sentence's first token only past attention (run_layer), for callers that read nothing
+    /// else of its output (the pooler and classifiers read only that token).
     template <class OnLayer>
     void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer, const encoder_task* task = nullptr) const {
         trace::null_observer none;
@@ -97,7 +102,7 @@ public:
     }
     template <class OnLayer, class Observer>
     void forward(const token_batch& in, float* hidden, int threads, OnLayer&& on_layer, const encoder_task* task,
-                 Observer& observer) const {
+                 Observer& observer, bool last_layer_first_tokens = false) const {
         const std::size_t M = in.tokens(), E = config_.embedding_size, H = config_.hidden_size,
                           I = config_.intermediate_size;
         thread_local encoder_workspace ws;  // reused across calls: no fresh pages to fault in per inference
@@ -134,7 +139,9 @@ public:
             for (std::size_t j = 0; j < group.size(); ++j) {
                 const task_layer* t = task ? task->at(i, g, j, group.size()) : nullptr;
                 trace::notify(observer, trace::layer_begin_event{i + 1, M});
-                run_layer(t && t->weights ? *t->weights : group[j], shape, ws, hidden, threads, t, task, observer, i + 1);
+                const bool first_tokens = last_layer_first_tokens && i + 1 == config_.num_hidden_layers && j + 1 == group.size();
+                run_layer(t && t->weights ? *t->weights : group[j], shape, ws, hidden, threads, t, task, observer, i + 1,
+                          first_tokens);
                 trace::notify(observer, trace::layer_end_event{i + 1});
             }
             if (!report(i + 1)) return;
@@ -149,10 +156,14 @@ public:
         run_layer(layer, shape, ws, hidden, threads, t, task, none, 1);
     }
     /// One AlbertLayer (of any storage) in place on hidden [M x H], with a task's parts when given; `depth`
-    /// (1-based) labels the events the observer receives.
+    /// (1-based) labels the events the observer receives. first_tokens: every token's key and value are still
+    /// computed (the first token attends to them all), but only each sentence's first row goes on through the
+    /// output projection, FFN and LayerNorms, as it does alone (rows are independent there, so it gets the same
+    /// bits as in the full layer); the other rows of hidden become NaN, so reading them cannot pass unnoticed.
     template <class Layer, class Observer = trace::null_observer>
     void run_layer(const Layer& layer, const kernels::attention_shape& shape, encoder_workspace& ws, float* hidden,
-                   int threads, const task_layer* t, const encoder_task* task, Observer& observer, std::size_t depth) const {
+                   int threads, const task_layer* t, const encoder_task* task, Observer& observer, std::size_t depth,
+                   bool first_tokens = false) const {
         const std::size_t M = shape.batch * shape.seq, H = config_.hidden_size, I = config_.intermediate_size;
         const nn::layer_norm& attention_norm = t && t->attention_norm ? *t->attention_norm : layer.attention_norm;
         const nn::layer_norm& full_norm = t && t->full_layer_norm ? *t->full_layer_norm : layer.full_layer_norm;
@@ -165,26 +176,44 @@ public:
         kernels::attention_stats stats;
         kernels::attention(shape, ws.qkv.data(), 3 * H, ws.keep.data(), ws.context.data(), H, threads, span,
                            observed ? &stats : nullptr);
+        // R rows go on past attention: all of them, or each sentence's first token gathered from its row b * seq.
+        const std::size_t R = first_tokens ? shape.batch : M;
+        const float* context = ws.context.data();
+        float* x = hidden;  // the block input (the residual), updated in place to the block output
+        if (first_tokens) {
+            ws.first_context.reserve_scratch(R * H);
+            ws.first_hidden.reserve_scratch(R * H);
+            for (std::size_t b = 0; b < R; ++b) {
+                std::copy_n(ws.context.data() + b * shape.seq * H, H, ws.first_context.data() + b * H);
+                std::copy_n(hidden + b * shape.seq * H, H, ws.first_hidden.data() + b * H);
+            }
+            context = ws.first_context.data();
+            x = ws.first_hidden.data();
+        }
         float* a = ws.attention_out.data();
         if (!mh) {
-            layer.attention_dense.forward(ws.context.data(), M, H, a, H, threads, kernels::activation::identity, hidden, H);
-            attention_norm.forward_inplace(a, M, H, threads);
+            layer.attention_dense.forward(context, R, H, a, H, threads, kernels::activation::identity, x, H);
+            attention_norm.forward_inplace(a, R, H, threads);
         } else {
             float* s = ws.sublayer.data();
-            layer.attention_dense.forward(ws.context.data(), M, H, s, H, threads);
-            if (task->adapter_input == attention_adapter_input::block_input) mh->apply(hidden, s, attention_norm, a, M, threads);
-            else mh->apply(s, hidden, attention_norm, a, M, threads);
+            layer.attention_dense.forward(context, R, H, s, H, threads);
+            if (task->adapter_input == attention_adapter_input::block_input) mh->apply(x, s, attention_norm, a, R, threads);
+            else mh->apply(s, x, attention_norm, a, R, threads);
         }
-        layer.ffn.forward(a, M, H, ws.intermediate.data(), I, threads, act_);
+        layer.ffn.forward(a, R, H, ws.intermediate.data(), I, threads, act_);
         if (!out) {
-            layer.ffn_output.forward(ws.intermediate.data(), M, I, hidden, H, threads, kernels::activation::identity, a, H);
-            full_norm.forward_inplace(hidden, M, H, threads);
+            layer.ffn_output.forward(ws.intermediate.data(), R, I, x, H, threads, kernels::activation::identity, a, H);
+            full_norm.forward_inplace(x, R, H, threads);
         } else {
             float* f = ws.sublayer.data();
-            layer.ffn_output.forward(ws.intermediate.data(), M, I, f, H, threads);
-            out->apply(f, a, full_norm, hidden, M, threads);
+            layer.ffn_output.forward(ws.intermediate.data(), R, I, f, H, threads);
+            out->apply(f, a, full_norm, x, R, threads);
         }
-        if constexpr (observed) report_layer(observer, depth, layer, shape, stats, mh, out);
+        if (first_tokens) {
+            std::fill_n(hidden, M * H, std::numeric_limits<float>::quiet_NaN());
+            for (std::size_t b = 0; b < R; ++b) std::copy_n(x + b * H, H, hidden + b * shape.seq * H);
+        }
+        if constexpr (observed) report_layer(observer, depth, layer, shape, stats, mh, out, R);
     }
 
     /// What a product of `l` on `rows` activation rows is, for the observer.
@@ -205,17 +234,17 @@ public:
 private:
     // The events of one layer, in the order the accelerator runs them. The encoder's own matrices count as the
     // backbone's (also a task's pruned copy of them, as EdgeBERT's single-task accelerator holds it); adapters
-    // are the task's.
+    // are the task's. R: the rows that went on past attention (M, or the first tokens).
     template <class Observer, class Layer>
     void report_layer(Observer& observer, std::size_t depth, const Layer& layer, const kernels::attention_shape& shape,
                       const kernels::attention_stats& stats, const nn::bottleneck_adapter* mh,
-                      const nn::bottleneck_adapter* out) const {
+                      const nn::bottleneck_adapter* out, std::size_t R) const {
         const std::size_t M = shape.batch * shape.seq, H = config_.hidden_size;
         using trace::product;
         auto matmul = [&](product what, const auto& l, trace::weight_home home) {
-            trace::notify(observer, trace::matmul_event{depth, work_of(what, l, M, home)});
+            trace::notify(observer, trace::matmul_event{depth, work_of(what, l, what == product::qkv ? M : R, home)});
         };
-        auto rowwise = [&](trace::rowwise_op op) { trace::notify(observer, trace::rowwise_event{depth, {op, M, H}}); };
+        auto rowwise = [&](trace::rowwise_op op) { trace::notify(observer, trace::rowwise_event{depth, {op, R, H}}); };
         matmul(product::qkv, layer.qkv, trace::weight_home::backbone);
         matmul(product::attention_output, layer.attention_dense, trace::weight_home::backbone);
         if (mh) matmul(product::adapter_down, mh->down(), trace::weight_home::task), matmul(product::adapter_up, mh->up(), trace::weight_home::task);

@@ -55,6 +55,11 @@ struct albert_output {
 struct run_options {
     int threads = 1;                    ///< 0 = all processors
     bool output_hidden_states = false;  ///< keep every layer's output (as HF's output_hidden_states)
+    /// Only logits and pooler_output are wanted: the last layer takes each sentence's first token (all the
+    /// pooler and classifiers read) on past attention, about 1/num_hidden_layers less work, with the same bits
+    /// in logits and pooler_output. last_hidden_state keeps those rows; its others are NaN. Not with
+    /// output_hidden_states (config_error).
+    bool logits_only = false;
     bool off_ramps = false;             ///< evaluate every off-ramp (if the model has them)
     /// Early exit through the off-ramps (needs a model that has them). A sentence leaves after layer i < L when
     /// the policy says so and gets that ramp's logits; the last layer always uses the final classifier. The
@@ -181,6 +186,9 @@ public:
         out.num_layers = L;
         out.num_labels = classify ? C : 0;
         out.last_hidden_state.resize(M * H);
+        if (opt.output_hidden_states && opt.logits_only)
+            throw config_error("run_options: logits_only leaves the last layer's other rows uncomputed; it cannot "
+                               "be combined with output_hidden_states");
         if (opt.output_hidden_states) out.hidden_states.resize((L + 1) * M * H);
         const bool early = exit::may_exit_early(policy);
         if (early && ramps_of.empty())
@@ -238,7 +246,7 @@ public:
                 }
                 return running > 0;
             },
-            tk ? &tk->encoder : nullptr, observer);
+            tk ? &tk->encoder : nullptr, observer, opt.logits_only);
         // Pooler on each sequence's first token: rows b*seq of the last hidden state (row stride seq*H).
         out.pooler_output.resize(in.batch * H);
         pooler_.forward(out.last_hidden_state.data(), in.batch, in.seq * H, out.pooler_output.data(), H, 1,
@@ -289,13 +297,16 @@ public:
         if (classifier_.out_features()) f(std::string("classifier"), classifier_);
     }
 
-    /// Multiply-add FLOPs of the matrix products for one batch (ONNX Runtime peer's formula), for GFLOP/s.
-    double flops(std::size_t batch, std::size_t seq) const noexcept {
+    /// Multiply-add FLOPs of the matrix products for one batch (ONNX Runtime peer's formula), for GFLOP/s;
+    /// logits_only: the work run_options::logits_only does.
+    double flops(std::size_t batch, std::size_t seq, bool logits_only = false) const noexcept {
         const albert_config& c = config();
         const double S = double(seq), E = double(c.embedding_size), H = double(c.hidden_size),
                      I = double(c.intermediate_size), L = double(c.num_hidden_layers), C = double(c.num_labels);
         const double per_layer = 8 * S * H * H + 4 * S * S * H + 4 * S * H * I;
-        return double(batch) * (2 * S * E * H + L * double(c.inner_group_num) * per_layer + 2 * H * H + 2 * H * C);
+        // run_options::logits_only: past attention, the last layer's other S - 1 rows are not computed
+        const double skipped = logits_only ? (S - 1) * (2 * H * H + 4 * H * I) : 0;
+        return double(batch) * (2 * S * E * H + L * double(c.inner_group_num) * per_layer - skipped + 2 * H * H + 2 * H * C);
     }
 
 private:
