@@ -56,7 +56,7 @@ struct run_options {
     int threads = 1;                    ///< 0 = all processors
     bool output_hidden_states = false;  ///< keep every layer's output (as HF's output_hidden_states)
     /// Only logits and pooler_output are wanted: the last layer takes each sentence's first token (all the
-    /// pooler and classifiers read) on past attention, about 1/num_hidden_layers less work, with the same bits
+    /// pooler and classifiers read) on past attention, about 3/4 of one layer's work less, with the same bits
     /// in logits and pooler_output. last_hidden_state keeps those rows; its others are NaN. Not with
     /// output_hidden_states (config_error).
     bool logits_only = false;
