@@ -81,7 +81,7 @@ const std::string run_help = std::string(R"(usage: edgebert run --model PATH --i
 const std::string bench_help = std::string(R"(usage: edgebert bench --model PATH --seq-len S [--batch B] [--threads N] [--iters K] [--warmup W]
                      [--weights MODE] [--logits-only]
 
-  Times forward passes (logits only) on deterministic token ids (the ONNX Runtime peer's generator:
+  Times forward passes on deterministic token ids (the ONNX Runtime peer's generator:
   all positions attended, second half of each sequence token type 1) and prints one JSON line:
   {"median_ms", "min_ms", "mean_ms", "max_ms", "gflop", "gflops_at_median", ..., "weights",
    "matrix_bytes" (the weight matrices as held, biases included), "matrices" (count per storage)}
