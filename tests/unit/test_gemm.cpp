@@ -123,6 +123,41 @@ TEST_CASE("every epilogue: bias, each activation, residual", "[gemm]") {
     }
 }
 
+TEST_CASE("full tiles (epilogue in registers) and edge tiles give the same bits", "[gemm]") {
+    // Full tiles finish in the micro-kernel's registers, edge tiles in memory afterwards. An output must not
+    // depend on which kind of tile it falls in (that changes with the batch, and logits_only relies on it), so
+    // each column slice is recomputed alone, NR - 1 columns wide (edge tiles only), and must match bit for bit.
+    const std::size_t m = 2 * detail::gemm_mr + 5, n = 2 * detail::gemm_nr + 7, ldr = n + 3;
+    const std::size_t slice = detail::gemm_nr - 1;
+    for (const std::size_t k : {std::size_t(37), detail::gemm_kc + 44}) {  // one K block; two
+        const auto a = random_vector(m * k, 21), w = random_vector(n * k, 22, 0.3f), bias = random_vector(n, 23),
+                   residual = random_vector(m * ldr, 24);
+        const auto packed = packed_matrix::from_weight(w.data(), n, k, k);
+        for (int act = 0; act <= int(activation::sigmoid); ++act) {
+            epilogue ep;
+            ep.act = activation(act);
+            ep.bias = bias.data();
+            ep.residual = residual.data();
+            ep.ld_residual = ldr;
+            std::vector<float> expected(m * n);
+            for (std::size_t j0 = 0; j0 < n; j0 += slice) {
+                const std::size_t cols = std::min(slice, n - j0);
+                const auto part = packed_matrix::from_weight(w.data() + j0 * k, cols, k, k);
+                epilogue shifted = ep;
+                shifted.bias += j0;
+                shifted.residual += j0;
+                gemm(a.data(), m, k, part, expected.data() + j0, n, shifted);
+            }
+            for (int threads : {1, 2}) {
+                std::vector<float> fused(m * n);
+                gemm(a.data(), m, k, packed, fused.data(), n, ep, threads);
+                INFO(to_string(activation(act)) << " k=" << k << " threads=" << threads);
+                REQUIRE(bitwise_equal(fused, expected));
+            }
+        }
+    }
+}
+
 TEST_CASE("edge values: zeros, huge and tiny magnitudes, negatives", "[gemm]") {
     const std::size_t m = 9, k = 21, n = 35;
     std::vector<float> a(m * k, 0.f), w = random_vector(n * k, 11);

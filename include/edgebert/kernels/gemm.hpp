@@ -12,8 +12,9 @@
 //     micro-panel of the rows (row block) passes each KC x NR block of it. Otherwise the K blocks are the
 //     outer loop: one K block of all of A stays in L2 while every panel passes. The MR x NR accumulator tile lives
 //     in registers (detail/gemm_microkernel.hpp).
-//   * The epilogue (bias, activation, residual) is applied to each tile right after its last K block,
-//     while the tile is still in L1. Edge tiles (m or n not multiples of MR/NR) go through a scratch tile.
+//   * The epilogue (bias, activation, residual) is applied to each full tile's accumulators in registers
+//     after its last K block, so C is stored once; edge tiles (m or n not multiples of MR/NR) go through a
+//     scratch tile and get it right after, while they are in L1.
 //   * Threads split the column panels (rows too when there are fewer panels than threads); every element of
 //     C is computed by one thread in one order, so the result does not depend on the thread count.
 // MR and NR follow the SIMD width xsimd picked at compile time (SSE2: 6 x 8, AVX2: 6 x 16, AVX-512: 8 x 48).
@@ -117,10 +118,20 @@ struct epilogue {
 namespace detail {
 EDGEBERT_ISA_BEGIN
 
+/// One whole batch of outputs: act(x + bias) + residual, with bias and residual at the batch's first column (or
+/// nullptr). The one place that orders bias, activation and residual: write_epilogue and register_epilogue both
+/// finish through it, so every tile rounds alike and as the references do.
+template <activation A>
+EDGEBERT_ALWAYS_INLINE gemm_batch finish_batch(gemm_batch x, const float* bias, const float* residual) noexcept {
+    if (bias) x += gemm_batch::load_unaligned(bias);
+    x = activate<A>(x);
+    if (residual) x += gemm_batch::load_unaligned(residual);
+    return x;
+}
+
 /// rows x cols of C starting at (m0, n0) = epilogue(x), where value(r, j, count) gives x for row r, columns
 /// [j, j + count) as a batch (count < the lanes only at a row's end; lanes past it are zeros and never stored).
-/// The one place that orders bias, activation and residual: every product's outputs go through it, so the fast
-/// paths round as the references do.
+/// Edge tiles and the activations register_epilogue does not take go through it.
 template <class Value>
 inline void write_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
                            std::size_t n0, const epilogue& ep, Value&& value) noexcept {
@@ -132,13 +143,9 @@ inline void write_epilogue(float* c, std::size_t ldc, std::size_t rows, std::siz
             float* row = c + r * ldc;
             const float* res = ep.residual ? ep.residual + (m0 + r) * ep.ld_residual + n0 : nullptr;
             std::size_t j = 0;
-            for (; j + W <= cols; j += W) {
-                B v = value(r, j, W);
-                if (ep.bias) v += B::load_unaligned(ep.bias + n0 + j);
-                v = activate<A>(v);
-                if (res) v += B::load_unaligned(res + j);
-                v.store_unaligned(row + j);
-            }
+            for (; j + W <= cols; j += W)
+                finish_batch<A>(value(r, j, W), ep.bias ? ep.bias + n0 + j : nullptr, res ? res + j : nullptr)
+                    .store_unaligned(row + j);
             if (j < cols) {  // the tail goes through the same SIMD code, padded
                 alignas(64) float t[W] = {}, bias[W] = {};
                 const std::size_t rest = cols - j;
@@ -150,6 +157,43 @@ inline void write_epilogue(float* c, std::size_t ldc, std::size_t rows, std::siz
             }
         }
     });
+}
+
+/// The epilogue of one full MR x NR tile, applied by micro_kernel to its accumulators before their only store.
+/// Before, the tile was stored, read back and stored again: at 384 tokens C's lines are not in cache yet, and
+/// the read-back waited for them (docs/performance.md, session 19).
+template <activation A>
+struct register_epilogue {
+    const float* bias;      ///< at the tile's first column, or nullptr
+    const float* residual;  ///< at the tile's first element, or nullptr
+    std::size_t ld_residual;
+
+    template <std::size_t MR, std::size_t NV>
+    EDGEBERT_ALWAYS_INLINE void operator()(gemm_batch (&acc)[MR][NV]) const noexcept {
+        constexpr std::size_t W = gemm_lanes;
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v)
+                acc[r][v] = finish_batch<A>(acc[r][v], bias ? bias + v * W : nullptr,
+                                            residual ? residual + r * ld_residual + v * W : nullptr);
+    }
+};
+
+/// Call f(register_epilogue<A>) for the tile at (m0, n0) when its activation is one that is finished in
+/// registers (those of BERT-family FFNs and adapters: identity, ReLU, both GELUs; each is another copy of the
+/// micro-kernel); returns false, calling nothing, for the others.
+template <class F>
+inline bool with_register_epilogue(const epilogue& ep, std::size_t m0, std::size_t n0, F&& f) {
+    const float* bias = ep.bias ? ep.bias + n0 : nullptr;
+    const float* residual = ep.residual ? ep.residual + m0 * ep.ld_residual + n0 : nullptr;
+    switch (ep.act) {
+        case activation::identity: f(register_epilogue<activation::identity>{bias, residual, ep.ld_residual}); return true;
+        case activation::relu: f(register_epilogue<activation::relu>{bias, residual, ep.ld_residual}); return true;
+        case activation::gelu_erf: f(register_epilogue<activation::gelu_erf>{bias, residual, ep.ld_residual}); return true;
+        case activation::gelu_tanh: f(register_epilogue<activation::gelu_tanh>{bias, residual, ep.ld_residual}); return true;
+        default: return false;
+    }
 }
 
 /// Apply the epilogue to rows x cols of C starting at (m0, n0), in place.
@@ -215,6 +259,7 @@ inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, cons
         }
     }
     alignas(64) float tile[MR * NR];
+    const bool has_epilogue = ep.bias || ep.act != activation::identity || ep.residual;
     const std::size_t kblocks = (k + KC - 1) / KC, panels = p_end - p_begin;
     const std::size_t outer_n = panel_outer ? panels : kblocks, inner_n = panel_outer ? kblocks : panels;
     for (std::size_t outer = 0; outer < outer_n; ++outer)
@@ -229,17 +274,21 @@ inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, cons
                 const bool direct = ip < a.direct_panels;
                 const float* ap =
                     direct ? a.rows + m0 * a.lda + k0 : a.packed + (ip - a.direct_panels) * MR * k + k0 * MR;
-                auto kernel = [&](float* out, std::size_t ld_out) {
-                    if (direct) micro_kernel<false, NV>(kc, ap, a.lda, bp, out, ld_out, !first);
-                    else micro_kernel<true, NV>(kc, ap, 0, bp, out, ld_out, !first);
+                auto kernel = [&](float* out, std::size_t ld_out, const auto& finish) {
+                    using Finish = std::decay_t<decltype(finish)>;
+                    if (direct) micro_kernel<false, NV, Finish>(kc, ap, a.lda, bp, out, ld_out, !first, finish);
+                    else micro_kernel<true, NV, Finish>(kc, ap, 0, bp, out, ld_out, !first, finish);
                 };
                 float* ct = c + m0 * ldc + n0;
                 if (h == MR && w == NR) {
-                    kernel(ct, ldc);
+                    if (last && has_epilogue &&
+                        with_register_epilogue(ep, m0, n0, [&](const auto& finish) { kernel(ct, ldc, finish); }))
+                        continue;
+                    kernel(ct, ldc, no_finish{});
                 } else {  // edge tile: compute in a full-size scratch tile, copy the valid part
                     if (!first)
                         for (std::size_t r = 0; r < h; ++r) std::memcpy(tile + r * NR, ct + r * ldc, w * sizeof(float));
-                    kernel(tile, NR);
+                    kernel(tile, NR, no_finish{});
                     for (std::size_t r = 0; r < h; ++r) std::memcpy(ct + r * ldc, tile + r * NR, w * sizeof(float));
                 }
                 if (last) apply_epilogue(ct, ldc, h, w, m0, n0, ep);

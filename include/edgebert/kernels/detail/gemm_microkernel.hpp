@@ -16,6 +16,7 @@
 // -DEDGEBERT_GEMM_MR=.. -DEDGEBERT_GEMM_NV=.. -DEDGEBERT_GEMM_KC=.. override them for experiments.
 
 #include <cstddef>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 #if defined(__aarch64__) && defined(__ARM_NEON)
@@ -68,6 +69,13 @@ inline constexpr std::size_t gemm_min_row_block = 128;
 static_assert(gemm_mr >= 1 && gemm_mr <= 16, "EDGEBERT_GEMM_MR out of range");
 static_assert(gemm_nv >= 1 && gemm_nv <= 8, "EDGEBERT_GEMM_NV out of range");
 static_assert(gemm_kc >= 1, "EDGEBERT_GEMM_KC must be positive");
+
+/// What micro_kernel does to its accumulators before it stores them: nothing (a plain product, or a K block
+/// before the last). gemm.hpp's register_epilogue is the other kind.
+struct no_finish {
+    template <class Acc>
+    EDGEBERT_ALWAYS_INLINE void operator()(Acc&) const noexcept {}
+};
 
 #if EDGEBERT_GEMM_NEON
 /// The NEON micro-kernel (MR a multiple of 4, 4-lane vectors): same contract as micro_kernel below.
@@ -122,18 +130,28 @@ EDGEBERT_ALWAYS_INLINE void micro_kernel_neon(std::size_t kc, const float* EDGEB
 /// A: PackedA: MR consecutive values per k (a packed micro-panel, lda unused); otherwise MR rows read in
 ///    place with row stride lda (each row is a sequential stream that stays in L1 for the K block).
 /// accumulate: start from the values in c (a later K block) instead of zero.
-template <bool PackedA, std::size_t NV = gemm_nv>
+/// finish(acc): applied to the MR x NV accumulator batches before the store (the last K block's epilogue), so
+/// each element of the tile is stored once, finished.
+template <bool PackedA, std::size_t NV = gemm_nv, class Finish = no_finish>
 EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_RESTRICT a, std::size_t lda,
                                          const float* EDGEBERT_RESTRICT b, float* c, std::size_t ldc,
-                                         bool accumulate) noexcept {
+                                         bool accumulate, const Finish& finish = {}) noexcept {
+    using B = gemm_batch;
+    constexpr std::size_t W = gemm_lanes, MR = gemm_mr;
 #if EDGEBERT_GEMM_NEON
     if constexpr (gemm_lanes == 4 && gemm_mr % 4 == 0) {
         micro_kernel_neon<PackedA, NV>(kc, a, lda, b, c, ldc, accumulate);
+        if constexpr (!std::is_same_v<Finish, no_finish>) {  // the NEON kernel stores; finish the tile in L1
+            B acc[MR][NV];
+            for (std::size_t r = 0; r < MR; ++r)
+                for (std::size_t v = 0; v < NV; ++v) acc[r][v] = B::load_unaligned(c + r * ldc + v * W);
+            finish(acc);
+            for (std::size_t r = 0; r < MR; ++r)
+                for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * W);
+        }
         return;
     }
 #endif
-    using B = gemm_batch;
-    constexpr std::size_t W = gemm_lanes, MR = gemm_mr;
     B acc[MR][NV];
     if (accumulate) {
 #pragma GCC unroll 16
@@ -159,6 +177,7 @@ EDGEBERT_ALWAYS_INLINE void micro_kernel(std::size_t kc, const float* EDGEBERT_R
         a += PackedA ? MR : 1;
         b += NV * W;
     }
+    finish(acc);
 #pragma GCC unroll 16
     for (std::size_t r = 0; r < MR; ++r)
 #pragma GCC unroll 8
