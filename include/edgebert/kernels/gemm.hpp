@@ -113,6 +113,8 @@ struct epilogue {
     activation act = activation::identity;  ///< applied after the bias
     const float* residual = nullptr;        ///< [m x n] with row stride ld_residual, added after the activation
     std::size_t ld_residual = 0;
+    /// Nothing to do: c = acc.
+    bool empty() const noexcept { return !bias && act == activation::identity && !residual; }
 };
 
 namespace detail {
@@ -199,7 +201,7 @@ inline bool with_register_epilogue(const epilogue& ep, std::size_t m0, std::size
 /// Apply the epilogue to rows x cols of C starting at (m0, n0), in place.
 inline void apply_epilogue(float* c, std::size_t ldc, std::size_t rows, std::size_t cols, std::size_t m0,
                            std::size_t n0, const epilogue& ep) noexcept {
-    if (!ep.bias && ep.act == activation::identity && !ep.residual) return;
+    if (ep.empty()) return;
     using B = gemm_batch;
     write_epilogue(c, ldc, rows, cols, m0, n0, ep, [&](std::size_t r, std::size_t j, std::size_t count) {
         if (count == B::size) return B::load_unaligned(c + r * ldc + j);
@@ -259,7 +261,6 @@ inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, cons
         }
     }
     alignas(64) float tile[MR * NR];
-    const bool has_epilogue = ep.bias || ep.act != activation::identity || ep.residual;
     const std::size_t kblocks = (k + KC - 1) / KC, panels = p_end - p_begin;
     const std::size_t outer_n = panel_outer ? panels : kblocks, inner_n = panel_outer ? kblocks : panels;
     for (std::size_t outer = 0; outer < outer_n; ++outer)
@@ -281,7 +282,7 @@ inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, cons
                 };
                 float* ct = c + m0 * ldc + n0;
                 if (h == MR && w == NR) {
-                    if (last && has_epilogue &&
+                    if (last && !ep.empty() &&
                         with_register_epilogue(ep, m0, n0, [&](const auto& finish) { kernel(ct, ldc, finish); }))
                         continue;
                     kernel(ct, ldc, no_finish{});
