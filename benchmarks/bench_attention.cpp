@@ -1,6 +1,7 @@
 // Attention, LayerNorm and softmax kernels at ALBERT-base shapes (12 heads of 64), and one whole
 // encoder layer. Run: build/benchmarks/bench_attention --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -18,20 +19,23 @@ static std::vector<float> random_vector(std::size_t n, unsigned seed) {
 }
 
 // Self-attention of one sequence, all heads: 2·S²·H multiply-adds for scores, the same for the context.
+// keep:1 passes a keep mask of ones, as the model does for an unpadded sentence; keep:0 passes none.
 static void BM_attention(benchmark::State& state) {
     const std::size_t S = std::size_t(state.range(0)), heads = 12, d = 64, H = heads * d;
     const int threads = int(state.range(1));
     const auto qkv = random_vector(S * 3 * H, 1);
     std::vector<float> ctx(S * H);
+    const std::vector<std::uint8_t> ones(S, 1);
+    const std::uint8_t* keep = state.range(2) ? ones.data() : nullptr;
     const kernels::attention_shape shape{1, S, heads, d};
     for (auto _ : state) {
-        kernels::attention(shape, qkv.data(), 3 * H, nullptr, ctx.data(), H, threads);
+        kernels::attention(shape, qkv.data(), 3 * H, keep, ctx.data(), H, threads);
         benchmark::DoNotOptimize(ctx.data());
     }
     state.counters["GFLOPS"] = benchmark::Counter(4.0 * double(S * S * H), benchmark::Counter::kIsIterationInvariantRate,
                                                   benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}})->ArgNames({"seq", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}, {0, 1}})->ArgNames({"seq", "threads", "keep"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Adaptive span (distance variant, ramp 16) with every head's span z: keys outside R + z are not computed, so
 // the time should follow the keys_computed counter (span 0 = plain attention for comparison). The counter

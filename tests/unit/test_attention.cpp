@@ -55,6 +55,30 @@ TEST_CASE("masked keys do not influence the result", "[attention]") {
     CHECK(a == b);
 }
 
+TEST_CASE("a keep mask of ones gives the bits of no mask, trailing padding those of its unpadded keys", "[attention]") {
+    // An unpadded sentence's mask (all ones) skips the per-key test; padding after the last attended key is
+    // skipped too. Both must leave the result bit for bit as without a mask: short (two-pass) and long (tiled).
+    for (std::size_t seq : {13u, 300u})
+        for (int threads : {1, 2}) {
+            const attention_shape s{1, seq, 2, 16};
+            const std::size_t H = s.hidden(), ld = 3 * H;
+            std::mt19937 rng{unsigned(seq)};
+            std::normal_distribution<float> nd(0.f, 1.f);
+            std::vector<float> qkv(seq * ld);
+            for (auto& v : qkv) v = nd(rng);
+            const std::vector<std::uint8_t> ones(seq, 1);
+            std::vector<float> none(seq * H), masked(seq * H);
+            attention(s, qkv.data(), ld, nullptr, none.data(), H, threads);
+            attention(s, qkv.data(), ld, ones.data(), masked.data(), H, threads);
+            INFO("seq=" << seq << " threads=" << threads);
+            CHECK(none == masked);
+            std::vector<std::uint8_t> holes = ones;  // one masked key in the middle: the mask is applied
+            holes[seq / 2] = 0;
+            attention(s, qkv.data(), ld, holes.data(), masked.data(), H, threads);
+            CHECK(none != masked);
+        }
+}
+
 TEST_CASE("long sequences take the tiled online-softmax path and match the reference", "[attention]") {
     // more attended keys than one key block (256): queries and keys in blocks, running max and sum
     for (std::size_t seq : {257u, 301u, 400u}) {

@@ -259,6 +259,8 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
         if (kb) {
             while (keys > 0 && !kb[keys - 1]) --keys;
             if (keys == 0) keys = S, attends = false;  // nothing attended: uniform over all keys (HF's float-min mask)
+            // Every key up to the last attended one kept (an unpadded sentence): no per-key mask test in each row.
+            if (attends && std::all_of(kb, kb + keys, [](std::uint8_t kept) { return kept != 0; })) kb = nullptr;
         }
         const float* q = qkv + b * S * ldqkv + h * d;
         const float* k = q + H;
