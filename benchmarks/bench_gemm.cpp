@@ -120,12 +120,13 @@ static void BM_cold_openblas_sgemm(benchmark::State& state) {
 #endif
 
 static void apply_cold_shapes(benchmark::internal::Benchmark* b) {
-    for (std::int64_t t : {1, 2}) {
-        b->Args({128, 768, 2304, t});
-        b->Args({128, 768, 768, t});
-        b->Args({128, 768, 3072, t});
-        b->Args({128, 3072, 768, t});
-    }
+    for (std::int64_t m : {128, 384})
+        for (std::int64_t t : {1, 2}) {
+            b->Args({m, 768, 2304, t});
+            b->Args({m, 768, 768, t});
+            b->Args({m, 768, 3072, t});
+            b->Args({m, 3072, 768, t});
+        }
     b->ArgNames({"m", "k", "n", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 BENCHMARK(BM_cold_edgebert_gemm)->Apply(apply_cold_shapes);
