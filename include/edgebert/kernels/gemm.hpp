@@ -189,11 +189,16 @@ template <class F>
 inline bool with_register_epilogue(const epilogue& ep, std::size_t m0, std::size_t n0, F&& f) {
     const float* bias = ep.bias ? ep.bias + n0 : nullptr;
     const float* residual = ep.residual ? ep.residual + m0 * ep.ld_residual + n0 : nullptr;
+    auto finish_with = [&](auto act) {
+        f(register_epilogue<decltype(act)::value>{bias, residual, ep.ld_residual});
+        return true;
+    };
+    using A = activation;
     switch (ep.act) {
-        case activation::identity: f(register_epilogue<activation::identity>{bias, residual, ep.ld_residual}); return true;
-        case activation::relu: f(register_epilogue<activation::relu>{bias, residual, ep.ld_residual}); return true;
-        case activation::gelu_erf: f(register_epilogue<activation::gelu_erf>{bias, residual, ep.ld_residual}); return true;
-        case activation::gelu_tanh: f(register_epilogue<activation::gelu_tanh>{bias, residual, ep.ld_residual}); return true;
+        case A::identity: return finish_with(std::integral_constant<A, A::identity>{});
+        case A::relu: return finish_with(std::integral_constant<A, A::relu>{});
+        case A::gelu_erf: return finish_with(std::integral_constant<A, A::gelu_erf>{});
+        case A::gelu_tanh: return finish_with(std::integral_constant<A, A::gelu_tanh>{});
         default: return false;
     }
 }
