@@ -1,4 +1,5 @@
-// core/thread_pool.hpp: every job runs exactly once, on at most the threads asked for; nested calls run
+// core/thread_pool.hpp: every job runs exactly once, on at most the threads asked for; each thread runs its own
+// share of the jobs first and takes over a held-up thread's share; nested calls run
 // serially; regions separated by pauses long enough for the workers to sleep still complete; several calling
 // threads each get their own team.
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -58,6 +60,36 @@ TEST_CASE("parallel_for: a second thread takes jobs when the first is held up", 
     });
     REQUIRE(other_ran.load());
     REQUIRE(others.size() == 3);
+}
+
+TEST_CASE("parallel_for: each thread runs its own share first, then takes what is left of the others'", "[thread_pool]") {
+    // 2 threads, 4 jobs: the caller's share is jobs 0-1, the worker's 2-3. Job 0 holds whichever thread runs it
+    // until the other three have finished. The worker runs its share first, in order; then, if the caller is
+    // in job 0, it takes job 1 from the caller's share, and if the caller had not started yet (a busy machine),
+    // it takes job 0 itself and the caller runs job 1.
+    std::mutex m;
+    std::vector<std::pair<std::size_t, std::thread::id>> done;  // (job, thread) in the order they finished
+    auto finished = [&] {
+        std::lock_guard<std::mutex> lk(m);
+        return done.size();
+    };
+    const std::thread::id caller = std::this_thread::get_id();
+    parallel_for(2, 4, [&](std::size_t j) {
+        if (j == 0) {
+            const auto t0 = std::chrono::steady_clock::now();
+            while (finished() < 3 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) std::this_thread::yield();
+        }
+        std::lock_guard<std::mutex> lk(m);
+        done.emplace_back(j, std::this_thread::get_id());
+    });
+    REQUIRE(done.size() == 4);
+    const std::thread::id worker = done[0].second;
+    REQUIRE(worker != caller);
+    REQUIRE(done[0].first == 2);
+    REQUIRE(done[1] == std::make_pair(std::size_t(3), worker));
+    REQUIRE(done[2].first == 1);
+    REQUIRE(done[3].first == 0);
+    REQUIRE(done[2].second != done[3].second);  // one of the caller's jobs ran on the worker
 }
 
 TEST_CASE("parallel_for: nested calls run serially inside the job", "[thread_pool]") {

@@ -10,8 +10,12 @@
 //   * a waiting thread (a worker between regions, the caller at the end of one) spins for a bounded time
 //     (spin_microseconds(), 50 µs by default; EDGEBERT_SPIN_US overrides it) and then sleeps on a condition
 //     variable, so a busy core is handed back quickly;
-//   * jobs are handed out one at a time from a shared counter: a thread that the OS does not schedule takes
-//     fewer jobs instead of holding the others up at a static split;
+//   * each team member has a contiguous share of the jobs (member t: jobs [jobs*t/T, jobs*(t+1)/T)), runs it in
+//     order, then takes what is left of the others' shares one job at a time. On an idle machine member t gets
+//     the same jobs in every region of the same shape: a GEMM's column chunks, so each core streams the same
+//     half of the weights at every layer (ALBERT reuses one layer's weights at every depth), and that half can
+//     stay in the core's own L3 (on this project's 2-core VMs the two cores do not share one; docs/performance.md,
+//     session 21). A thread that the OS does not schedule still holds no one up: the others take its share;
 //   * each calling thread has its own workers (thread_local), so concurrent inferences do not share a team;
 //     a parallel_for inside a job runs serially on the thread that reached it.
 // Which thread runs a job depends on timing; callers make each job's result independent of that (the GEMMs
@@ -112,8 +116,11 @@ public:
         }
         fn_ = fn;
         ctx_ = ctx;
-        jobs_ = jobs;
-        next_.store(0);
+        team_ = threads;
+        for (std::size_t t = 0; t < threads; ++t) {
+            shares_[t].next.store(jobs * t / threads, std::memory_order_relaxed);
+            shares_[t].end = jobs * (t + 1) / threads;
+        }
         pending_.store(threads - 1);
         // epoch and team size in one word, so a worker never pairs one region's epoch with another's team
         const std::uint64_t epoch = (state_.load() >> 8) + 1;
@@ -122,7 +129,7 @@ public:
             std::lock_guard<std::mutex> lk(wake_mutex_);
             wake_.notify_all();
         }
-        take_jobs();
+        take_jobs(0);
         if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
             std::unique_lock<std::mutex> lk(done_mutex_);
             caller_sleeping_.store(true);
@@ -132,10 +139,14 @@ public:
     }
 
 private:
-    void take_jobs() {
+    // Member `index` runs its own share in order, then whatever is left of the others' shares.
+    void take_jobs(std::size_t index) {
         bool& inside = inside_parallel_job();
         inside = true;
-        for (std::size_t j; (j = next_.fetch_add(1, std::memory_order_relaxed)) < jobs_;) fn_(ctx_, j);
+        for (std::size_t r = 0; r < team_; ++r) {
+            share& s = shares_[(index + r) % team_];
+            for (std::size_t j; (j = s.next.fetch_add(1, std::memory_order_relaxed)) < s.end;) fn_(ctx_, j);
+        }
         inside = false;
     }
 
@@ -152,7 +163,7 @@ private:
             seen = s >> 8;
             if (stop_.load()) return;
             if (index >= (s & 0xFF)) continue;  // not in this region's team
-            take_jobs();
+            take_jobs(index);
             if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
                 std::lock_guard<std::mutex> lk(done_mutex_);
                 done_.notify_one();
@@ -162,19 +173,26 @@ private:
 
     std::vector<std::thread> workers_;
     std::atomic<std::uint64_t> state_{0};  // epoch << 8 | team size
-    std::atomic<std::size_t> next_{0}, pending_{0};
+    /// One team member's contiguous share of a region's jobs: [first, end), `next` the first not yet taken.
+    struct alignas(64) share {
+        std::atomic<std::size_t> next{0};
+        std::size_t end = 0;
+    };
+    std::unique_ptr<share[]> shares_ = std::make_unique<share[]>(255);
+    std::size_t team_ = 0;
+    std::atomic<std::size_t> pending_{0};
     std::atomic<int> sleepers_{0};
     std::atomic<bool> caller_sleeping_{false}, stop_{false};
     job_fn fn_ = nullptr;
     void* ctx_ = nullptr;
-    std::size_t jobs_ = 0;
     std::mutex wake_mutex_, done_mutex_;
     std::condition_variable wake_, done_;
 };
 
 }  // namespace pool_detail
 
-/// f(j) for j in [0, jobs) on up to `threads` threads (this one among them), jobs handed out one at a time;
+/// f(j) for j in [0, jobs) on up to `threads` threads (this one among them): each thread runs its own contiguous
+/// share of the jobs first (the caller the first share), then helps with the others' one job at a time;
 /// returns when every job is done. threads <= 1, one job, or a call from inside a job: a plain loop here.
 /// f must not throw.
 template <class F>
