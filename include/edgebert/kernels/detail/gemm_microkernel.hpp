@@ -50,7 +50,9 @@ inline constexpr std::size_t gemm_lanes = gemm_batch::size;
 #endif
 #ifndef EDGEBERT_GEMM_KC
 // 16 lanes: k = 768 (ALBERT's hidden size) in one K block, 1-7% faster on the whole model than 256 (session 16,
-// docs/gemm.md); the 144 KiB B micro-panel then lives in L2. 4 and 8 lanes were not measured: 256 kept.
+// docs/gemm.md); the 144 KiB B micro-panel then lives in L2. 8 lanes: 512 was 2-7% faster on a Zen 5 in AVX2 mode
+// (48 KiB L1, docs/gemm.md), but its 32 KiB micro-panel would not fit the 32 KiB L1 of most AVX2-only cores: 256
+// kept. 4 lanes: not measured.
 #define EDGEBERT_GEMM_KC (::edgebert::kernels::detail::gemm_lanes >= 16 ? 768 : 256)
 #endif
 
