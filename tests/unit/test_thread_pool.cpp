@@ -1,7 +1,6 @@
 // core/thread_pool.hpp: every job runs exactly once, on at most the threads asked for; each thread runs its own
-// share of the jobs first and takes over a held-up thread's share; nested calls run
-// serially; regions separated by pauses long enough for the workers to sleep still complete; several calling
-// threads each get their own team.
+// share of the jobs first and takes over a held-up thread's share; nested calls run serially; regions separated
+// by pauses long enough for the workers to sleep still complete; several calling threads each get their own team.
 #include <atomic>
 #include <chrono>
 #include <cstddef>

@@ -103,7 +103,7 @@ public:
 
     /// fn(ctx, j) for every j < jobs on `threads` threads (this one included).
     void run(std::size_t threads, std::size_t jobs, job_fn fn, void* ctx) {
-        threads = std::min<std::size_t>(std::min<std::size_t>(threads, jobs), 255);
+        threads = std::min<std::size_t>(std::min<std::size_t>(threads, jobs), max_team);
         if (threads <= 1) {
             for (std::size_t j = 0; j < jobs; ++j) fn(ctx, j);
             return;
@@ -162,7 +162,7 @@ private:
             }
             seen = s >> 8;
             if (stop_.load()) return;
-            if (index >= (s & 0xFF)) continue;  // not in this region's team
+            if (index >= (s & max_team)) continue;  // not in this region's team
             take_jobs(index);
             if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
                 std::lock_guard<std::mutex> lk(done_mutex_);
@@ -171,6 +171,8 @@ private:
         }
     }
 
+    /// The largest team: its size is the low byte of state_.
+    static constexpr std::size_t max_team = 0xFF;
     std::vector<std::thread> workers_;
     std::atomic<std::uint64_t> state_{0};  // epoch << 8 | team size
     /// One team member's contiguous share of a region's jobs: [first, end), `next` the first not yet taken.
@@ -178,7 +180,7 @@ private:
         std::atomic<std::size_t> next{0};
         std::size_t end = 0;
     };
-    std::unique_ptr<share[]> shares_ = std::make_unique<share[]>(255);
+    std::unique_ptr<share[]> shares_ = std::make_unique<share[]>(max_team);
     std::size_t team_ = 0;
     std::atomic<std::size_t> pending_{0};
     std::atomic<int> sleepers_{0};
