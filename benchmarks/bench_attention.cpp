@@ -35,7 +35,7 @@ static void BM_attention(benchmark::State& state) {
     state.counters["GFLOPS"] = benchmark::Counter(4.0 * double(S * S * H), benchmark::Counter::kIsIterationInvariantRate,
                                                   benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384}, {1, 2}, {0, 1}})->ArgNames({"seq", "threads", "keep"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_attention)->ArgsProduct({{16, 128, 384, 512}, {1, 2}, {0, 1}})->ArgNames({"seq", "threads", "keep"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Adaptive span (distance variant, ramp 16) with every head's span z: keys outside R + z are not computed, so
 // the time should follow the keys_computed counter (span 0 = plain attention for comparison). The counter

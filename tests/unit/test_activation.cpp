@@ -77,6 +77,34 @@ TEST_CASE("exp_float is within 2 ulp of exp for -87.3 <= x <= 88.3; +inf above, 
     }
 }
 
+TEST_CASE("exp_nonpositive is within 2 ulp of exp for -87.3 <= z <= 0; 0 below and at -inf, NaN stays NaN", "[activation]") {
+    using B = xsimd::batch<float>;
+    constexpr std::size_t W = B::size;
+    std::vector<float> z;
+    for (float v = -87.29f; v < 0.f; v += 0.00417f) z.push_back(v);
+    for (float v : {0.f, -0.f, -1e-30f, -0.3466f, -0.3465f, -87.29f, -87.3f}) z.push_back(v);
+    z.resize((z.size() + W - 1) / W * W, 0.f);
+    double worst = 0;
+    for (std::size_t i = 0; i < z.size(); i += W) {
+        alignas(64) float y[W];
+        detail::exp_nonpositive(B::load_unaligned(&z[i])).store_aligned(y);
+        for (std::size_t l = 0; l < W; ++l) {
+            const double ref = std::exp(double(z[i + l]));
+            const double ulp = std::ldexp(1.0, std::ilogb(float(ref)) - 23);
+            worst = std::max(worst, std::abs(double(y[l]) - ref) / ulp);
+        }
+    }
+    INFO("largest error " << worst << " ulp");
+    CHECK(worst <= 2.0);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    for (float v : {-87.31f, -88.f, -104.f, -1e30f, -inf}) {
+        INFO("z=" << v);
+        CHECK(detail::exp_nonpositive(B(v)).get(0) == 0.f);
+    }
+    CHECK(std::isnan(detail::exp_nonpositive(B(nan)).get(0)));
+    CHECK(std::isnan(detail::exp_nonpositive(B(-nan)).get(0)));
+}
+
 TEST_CASE("SIMD activations keep NaN and the limits at +-inf", "[activation]") {
     const float inf = std::numeric_limits<float>::infinity();
     for (activation act : {activation::gelu_tanh, activation::silu, activation::quick_gelu, activation::sigmoid}) {

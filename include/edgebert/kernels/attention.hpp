@@ -199,22 +199,22 @@ inline void online_softmax_attention(std::size_t rows, std::size_t keys, std::si
                     continue;
                 }
                 const float sum = exp_shifted(row, w, m, scale);
-                rescale[r] = running_max[r] == neg_inf ? 0.f : std::exp(scale * (running_max[r] - m));
+                rescale[r] = detail::exp_nonpositive(batch(scale * (running_max[r] - m))).get(0);  // -inf: 0
                 running_sum[r] = running_sum[r] * rescale[r] + sum;
                 running_max[r] = m;
             }
-            // P·V of the block: rows [j0, j0 + w) of every value panel
+            // P·V of the block: rows [j0, j0 + w) of every value panel. The first key block's goes straight into
+            // ctx; later ones into `part`, then ctx = ctx·rescale + part.
             const a_operand p_op = make_a_operand(s, h, w, w, 1.f);
+            float* pv = j0 == 0 ? ctx + i0 * ldctx : part;
+            const std::size_t ldpv = j0 == 0 ? ldctx : d;
             for (std::size_t p = 0; p < value_panels; ++p)
                 compute_tiles<NV>(p_op, h, w, vp + p * keys * NR + j0 * NR, std::min(NR, d - p * NR), 0, 1, 0, mpanels,
-                                  part + p * NR, d, {});
+                                  pv + p * NR, ldpv, {});
+            if (j0 == 0) continue;
             for (std::size_t r = 0; r < h; ++r) {
                 float* out = ctx + (i0 + r) * ldctx;
                 const float* add = part + r * d;
-                if (j0 == 0) {
-                    std::copy(add, add + d, out);
-                    continue;
-                }
                 const batch f(rescale[r]);
                 std::size_t t = 0;
                 for (; t + W <= d; t += W)

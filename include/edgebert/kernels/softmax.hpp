@@ -11,6 +11,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "../core/config.hpp"
+#include "activation.hpp"
 
 namespace edgebert::kernels {
 
@@ -46,25 +47,33 @@ inline double softmax_entropy(const float* logits, std::size_t n) {
 }  // namespace reference
 
 EDGEBERT_ISA_BEGIN
-/// Largest of x[0..n) (-inf for n = 0).
+/// Largest of x[0..n) (-inf for n = 0). Four running maxima: one would chain every load of the row on the
+/// latency of the one before it, and attention calls this for every query row of every key block.
 inline float row_max(const float* x, std::size_t n) noexcept {
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size;
     const float neg_inf = -std::numeric_limits<float>::infinity();
-    const std::size_t nv = n - n % W;
-    float mx = neg_inf;
-    batch vmax(neg_inf);
+    batch m0(neg_inf), m1(neg_inf), m2(neg_inf), m3(neg_inf);
     std::size_t j = 0;
-    for (; j < nv; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(x + j));
+    for (; j + 4 * W <= n; j += 4 * W) {
+        m0 = xsimd::max(m0, batch::load_unaligned(x + j));
+        m1 = xsimd::max(m1, batch::load_unaligned(x + j + W));
+        m2 = xsimd::max(m2, batch::load_unaligned(x + j + 2 * W));
+        m3 = xsimd::max(m3, batch::load_unaligned(x + j + 3 * W));
+    }
+    for (; j + W <= n; j += W) m0 = xsimd::max(m0, batch::load_unaligned(x + j));
+    m0 = xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3));
     alignas(64) float lanes[W];
-    vmax.store_aligned(lanes);
+    m0.store_aligned(lanes);
+    float mx = neg_inf;
     for (std::size_t l = 0; l < W; ++l) mx = std::max(mx, lanes[l]);
     for (; j < n; ++j) mx = std::max(mx, x[j]);
     return mx;
 }
 
-/// x[j] = exp(scale * (x[j] - mx)) in place (SIMD exp, the tail padded through the same code so a value's
-/// result never depends on its position); returns the sum. -inf entries become 0.
+/// x[j] = exp(scale * (x[j] - mx)) in place, for mx >= every x[j] and scale > 0 (detail::exp_nonpositive; the tail
+/// padded through the same code so a value's result never depends on its position); returns the sum. -inf
+/// entries become 0.
 inline float exp_shifted(float* x, std::size_t n, float mx, float scale) noexcept {
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size;
@@ -73,7 +82,7 @@ inline float exp_shifted(float* x, std::size_t n, float mx, float scale) noexcep
     batch vsum(0.f);
     std::size_t j = 0;
     for (; j < nv; j += W) {
-        const batch e = xsimd::exp((batch::load_unaligned(x + j) - vmx) * vscale);
+        const batch e = detail::exp_nonpositive((batch::load_unaligned(x + j) - vmx) * vscale);
         e.store_unaligned(x + j);
         vsum += e;
     }
@@ -81,7 +90,7 @@ inline float exp_shifted(float* x, std::size_t n, float mx, float scale) noexcep
     if (j < n) {
         alignas(64) float tail[W];
         for (std::size_t l = 0; l < W; ++l) tail[l] = j + l < n ? x[j + l] : -std::numeric_limits<float>::infinity();
-        const batch e = xsimd::exp((batch::load_aligned(tail) - vmx) * vscale);
+        const batch e = detail::exp_nonpositive((batch::load_aligned(tail) - vmx) * vscale);
         e.store_aligned(tail);
         for (std::size_t l = 0; j + l < n; ++l) x[j + l] = tail[l], sum += tail[l];
     }

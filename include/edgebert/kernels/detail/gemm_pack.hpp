@@ -51,12 +51,18 @@ EDGEBERT_ISA_BEGIN
 template <std::size_t NR>
 inline void pack_kn_panels(const float* b, std::size_t k, std::size_t n, std::size_t ldb, float* dst) noexcept {
     const std::size_t npanels = (n + NR - 1) / NR;
-    for (std::size_t p = 0; p < npanels; ++p) {
-        const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
-        float* out = dst + p * k * NR;
-        for (std::size_t kk = 0; kk < k; ++kk) {
-            std::memcpy(out + kk * NR, b + kk * ldb + j0, w * sizeof(float));
-            std::fill(out + kk * NR + w, out + kk * NR + NR, 0.f);
+    // Row by row: each row of B is read once, start to end (attention's values: 64 floats every 2304).
+    for (std::size_t kk = 0; kk < k; ++kk) {
+        const float* src = b + kk * ldb;
+#if defined(__GNUC__)
+        if (n <= 256 && kk + 8 < k)  // short rows far apart: ask for rows ahead (see pack_transposed)
+            for (std::size_t j = 0; j < n; j += 16) __builtin_prefetch(src + 8 * ldb + j);
+#endif
+        for (std::size_t p = 0; p < npanels; ++p) {
+            const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
+            float* out = dst + p * k * NR + kk * NR;
+            std::memcpy(out, src + j0, w * sizeof(float));
+            std::fill(out + w, out + NR, 0.f);
         }
     }
 }
@@ -73,6 +79,12 @@ inline void pack_transposed(const float* b, std::size_t n, std::size_t k, std::s
         // head size the whole panel stays in L1).
         for (std::size_t j = 0; j < w; ++j) {
             const float* src = b + (j0 + j) * ldb;
+#if defined(__GNUC__)
+            // Short rows far apart (attention's keys: 64 floats every 2304): ask for rows ahead, the hardware
+            // prefetcher does not follow this stride.
+            if (k <= 256 && j0 + j + 8 < n)
+                for (std::size_t kk = 0; kk < k; kk += 16) __builtin_prefetch(src + 8 * ldb + kk);
+#endif
             for (std::size_t kk = 0; kk < k; ++kk) out[kk * NR + j] = src[kk];
         }
         if (w < NR)
