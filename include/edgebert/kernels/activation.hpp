@@ -23,18 +23,15 @@ namespace detail {
 inline constexpr float sqrt_2_over_pi = 0.7978845608028654f;
 inline constexpr float inv_sqrt_2 = 0.7071067811865476f;
 
-/// e^x for float batches: within 2 ulp of std::exp for -87.3 <= x <= 88.3; +inf above, 0 below (e^-87.3 is
-/// 1.04 times the smallest normal float, e^88.3 0.65 times the largest); NaN stays NaN. Written out
-/// because GELU with xsimd's exp (or tanh) took 1.6x as long, and ALBERT's FFN runs it on 128 x 3072 values per
-/// layer: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two so n ln2 is exact), e^r by its Taylor series to
-/// r^7 (truncation < 6e-9 relative), 2^n put into the exponent bits.
+/// e^x for float batches with -87.3 <= x <= 88.3 (e^-87.3 is 1.04 times the smallest normal float, e^88.3 0.65
+/// times the largest), within 2 ulp of std::exp: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two so n ln2 is
+/// exact), e^r by its Taylor series to r^7 (truncation < 6e-9 relative), 2^n put into the exponent bits. Outside
+/// that range the result is meaningless (NaN in gives NaN); exp_float and exp_nonpositive replace it there.
 template <class B>
-inline B exp_float(const B& x) noexcept {
-    static_assert(std::is_same_v<typename B::value_type, float>, "exp_float is for float batches");
-    const B hi(88.3f), lo(-87.3f);  // e^88.3 < FLT_MAX, e^-87.3 > FLT_MIN: 2^n stays a normal number
-    const B xc = xsimd::min(xsimd::max(x, lo), hi);
-    const B n = xsimd::nearbyint(xc * B(1.44269504088896341f));
-    B r = xsimd::fma(n, B(-0.693359375f), xc);  // ln2 = 0.693359375 - 2.12194440e-4 (the first part is exact)
+inline B exp_in_range(const B& x) noexcept {
+    static_assert(std::is_same_v<typename B::value_type, float>, "exp_in_range is for float batches");
+    const B n = xsimd::nearbyint(x * B(1.44269504088896341f));
+    B r = xsimd::fma(n, B(-0.693359375f), x);  // ln2 = 0.693359375 - 2.12194440e-4 (the first part is exact)
     r = xsimd::fma(n, B(2.12194440e-4f), r);
     B p(1.f / 5040.f);
     p = xsimd::fma(p, r, B(1.f / 720.f));
@@ -45,34 +42,27 @@ inline B exp_float(const B& x) noexcept {
     p = xsimd::fma(p, r, B(1.f));
     p = xsimd::fma(p, r, B(1.f));
     const auto exponent = xsimd::to_int(n) + decltype(xsimd::to_int(n))(127);
-    B y = p * xsimd::bitwise_cast<B>(exponent << 23);
+    return p * xsimd::bitwise_cast<B>(exponent << 23);
+}
+
+/// e^x for float batches: exp_in_range, +inf above 88.3, 0 below -87.3, NaN stays NaN. Written out because GELU
+/// with xsimd's exp (or tanh) took 1.6x as long, and ALBERT's FFN runs it on 128 x 3072 values per layer.
+template <class B>
+inline B exp_float(const B& x) noexcept {
+    const B hi(88.3f), lo(-87.3f);
+    B y = exp_in_range(xsimd::min(xsimd::max(x, lo), hi));
     y = xsimd::select(x > hi, B(std::numeric_limits<float>::infinity()), y);
     y = xsimd::select(x < lo, B(0.f), y);
     return xsimd::select(xsimd::isnan(x), x, y);  // NaN in, NaN out (the clamp above would have made it finite)
 }
 
-/// e^z for z <= 0, as the softmax needs it (z = scale (x - max)): within 2 ulp of std::exp for -87.3 <= z <= 0
-/// (exp_float's reduction and polynomial), 0 below -87.3 and for -inf (a masked key), NaN stays NaN. Positive z
-/// is not handled. Without exp_float's clamps and its overflow and NaN selects the loop of exp_shifted issues
-/// about a third fewer instructions; -inf and NaN need no select here, since the reduction turns them into NaN
-/// and only z < -87.3 is replaced.
+/// e^z for z <= 0, as the softmax needs it (z = scale (x - max)): exp_in_range, 0 below -87.3 and for -inf (a
+/// masked key), NaN stays NaN; positive z is not handled. Without exp_float's clamps and its overflow and NaN
+/// selects, the loop of exp_shifted issues about a third fewer instructions. -inf and NaN need no select of their
+/// own: the reduction turns both into NaN, and only z < -87.3 is replaced.
 template <class B>
 inline B exp_nonpositive(const B& z) noexcept {
-    static_assert(std::is_same_v<typename B::value_type, float>, "exp_nonpositive is for float batches");
-    const B lo(-87.3f);
-    const B n = xsimd::nearbyint(z * B(1.44269504088896341f));
-    B r = xsimd::fma(n, B(-0.693359375f), z);
-    r = xsimd::fma(n, B(2.12194440e-4f), r);
-    B p(1.f / 5040.f);
-    p = xsimd::fma(p, r, B(1.f / 720.f));
-    p = xsimd::fma(p, r, B(1.f / 120.f));
-    p = xsimd::fma(p, r, B(1.f / 24.f));
-    p = xsimd::fma(p, r, B(1.f / 6.f));
-    p = xsimd::fma(p, r, B(0.5f));
-    p = xsimd::fma(p, r, B(1.f));
-    p = xsimd::fma(p, r, B(1.f));
-    const auto exponent = xsimd::to_int(n) + decltype(xsimd::to_int(n))(127);
-    return xsimd::select(z < lo, B(0.f), p * xsimd::bitwise_cast<B>(exponent << 23));
+    return xsimd::select(z < B(-87.3f), B(0.f), exp_in_range(z));
 }
 
 /// e^x of a batch: exp_float for float, xsimd's exp otherwise.
