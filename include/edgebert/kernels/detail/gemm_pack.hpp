@@ -15,6 +15,19 @@
 
 namespace edgebert::kernels::detail {
 
+/// Ask for the row 8 rows on while packing `row` (len floats, row stride ld; rows_left counts it and the rows
+/// after it), when rows are short: short rows far apart (attention's keys and values, 64 floats every 2304) are
+/// a stride the hardware prefetcher does not follow. Long rows are sequential streams it already follows.
+inline void prefetch_short_row_ahead(const float* row, std::size_t ld, std::size_t len, std::size_t rows_left) noexcept {
+#if defined(__GNUC__)
+    constexpr std::size_t ahead = 8, longest = 256, floats_per_line = 16;
+    if (len > longest || rows_left <= ahead) return;
+    for (std::size_t j = 0; j < len; j += floats_per_line) __builtin_prefetch(row + ahead * ld + j);
+#else
+    (void)row, (void)ld, (void)len, (void)rows_left;
+#endif
+}
+
 /// Pack row-major B [k x n] (row stride ldb) into panels nr wide, nr known at run time (packing at load, for
 /// a panel width the active kernels choose).
 inline void pack_kn_panels(std::size_t nr, const float* b, std::size_t k, std::size_t n, std::size_t ldb, float* dst) noexcept {
@@ -54,10 +67,7 @@ inline void pack_kn_panels(const float* b, std::size_t k, std::size_t n, std::si
     // Row by row: each row of B is read once, start to end (attention's values: 64 floats every 2304).
     for (std::size_t kk = 0; kk < k; ++kk) {
         const float* src = b + kk * ldb;
-#if defined(__GNUC__)
-        if (n <= 256 && kk + 8 < k)  // short rows far apart: ask for rows ahead (see pack_transposed)
-            for (std::size_t j = 0; j < n; j += 16) __builtin_prefetch(src + 8 * ldb + j);
-#endif
+        prefetch_short_row_ahead(src, ldb, n, k - kk);
         for (std::size_t p = 0; p < npanels; ++p) {
             const std::size_t j0 = p * NR, w = std::min(NR, n - j0);
             float* out = dst + p * k * NR + kk * NR;
@@ -79,12 +89,7 @@ inline void pack_transposed(const float* b, std::size_t n, std::size_t k, std::s
         // head size the whole panel stays in L1).
         for (std::size_t j = 0; j < w; ++j) {
             const float* src = b + (j0 + j) * ldb;
-#if defined(__GNUC__)
-            // Short rows far apart (attention's keys: 64 floats every 2304): ask for rows ahead, the hardware
-            // prefetcher does not follow this stride.
-            if (k <= 256 && j0 + j + 8 < n)
-                for (std::size_t kk = 0; kk < k; kk += 16) __builtin_prefetch(src + 8 * ldb + kk);
-#endif
+            prefetch_short_row_ahead(src, ldb, k, n - (j0 + j));
             for (std::size_t kk = 0; kk < k; ++kk) out[kk * NR + j] = src[kk];
         }
         if (w < NR)
