@@ -86,6 +86,10 @@ TEST_CASE("gemm matches the scalar reference on odd sizes, strides and thread co
 
 TEST_CASE("gemm with A too large for L2 (row blocks, K blocks outer) and rows split over threads", "[gemm]") {
     check_product(257, 600, 100, 7);  // 600 KB of A: two row blocks (216 + 41 rows) that fit L2
+    // The same row blocks over 2.4 MB of B: two column chunks (of at most gemm_b_reuse_bytes), the last panel
+    // partial.
+    REQUIRE(std::size_t{1000} * 600 * sizeof(float) > detail::gemm_b_reuse_bytes);
+    check_product(257, 600, 1000, 12);
     check_product(300, 1000, 33, 8);  // fewer panels than threads: rows split, each part still past L2
     check_product(67, 31, 3, 9);      // one narrow panel, rows split
     check_product(100, 2000, 70, 10);  // row blocks would be < 128 rows: K blocks outer, A's K block in L2

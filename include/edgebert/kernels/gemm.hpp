@@ -253,15 +253,24 @@ inline void compute_tiles(const a_operand& a, std::size_t m, std::size_t k, cons
     // memory, which the hardware prefetcher follows) while every A micro-panel passes each KC x NR block.
     // Otherwise, if blocks of at least gemm_min_row_block rows fit, do that block after block: B is streamed
     // once per block, at >= 64 flops per byte of B, and this measured 3-5% faster (384 x 768 x 2304/3072)
-    // than the K-outer order. With shorter blocks (long rows, k = 3072) re-streaming the weights from memory
-    // costs more than it saves (measured on the whole layer), so one K block of A stays in L2 while every
-    // panel passes, and B is streamed once.
+    // than the K-outer order. The columns are cut into chunks of at most gemm_b_reuse_bytes of B first, so
+    // that the second and later row blocks find their panels in cache rather than in memory (3 % faster on
+    // the whole model at 384 tokens, 1 thread; with 2 threads the thread chunks were that small already).
+    // With shorter blocks (long rows, k = 3072) re-streaming the weights from memory costs more than it saves
+    // (measured on the whole layer), so one K block of A stays in L2 while every panel passes, and B is
+    // streamed once.
     const bool panel_outer = (r_end - r_begin) * k * sizeof(float) <= gemm_a_l2_bytes;
     if (!panel_outer) {
         const std::size_t block = gemm_a_l2_bytes / (k * sizeof(float) * MR);  // micro-panels per L2 block
         if (block * MR >= gemm_min_row_block) {
-            for (std::size_t ib = i_begin; ib < i_end; ib += block)
-                compute_tiles<NV>(a, m, k, bpanels, n, p_begin, p_end, ib, std::min(i_end, ib + block), c, ldc, ep);
+            const std::size_t panels = p_end - p_begin, panel_bytes = k * NR * sizeof(float);
+            const std::size_t chunks =
+                std::min(panels, (panels * panel_bytes + gemm_b_reuse_bytes - 1) / gemm_b_reuse_bytes);
+            for (std::size_t j = 0; j < chunks; ++j) {
+                const std::size_t p0 = p_begin + panels * j / chunks, p1 = p_begin + panels * (j + 1) / chunks;
+                for (std::size_t ib = i_begin; ib < i_end; ib += block)
+                    compute_tiles<NV>(a, m, k, bpanels, n, p0, p1, ib, std::min(i_end, ib + block), c, ldc, ep);
+            }
             return;
         }
     }

@@ -65,6 +65,10 @@ inline constexpr std::size_t gemm_kc = EDGEBERT_GEMM_KC;
 /// Rows of A (m x k floats) are processed in blocks of at most this many bytes, which stay in L2 while the
 /// B panels stream past (L2 is 1 MiB per core here; half of it leaves room for B and C).
 inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;
+/// Columns of B re-read by successive row blocks are taken a chunk of at most this many bytes at a time, which
+/// stays in L2 and this core's share of L3 between the blocks (2 MiB: 14 panels of 768 x 48; 1-8 chunks measured,
+/// docs/gemm.md).
+inline constexpr std::size_t gemm_b_reuse_bytes = 2 * 1024 * 1024;
 /// Shortest row block worth streaming B again for (see compute_tiles); shorter blocks use the K-outer order.
 inline constexpr std::size_t gemm_min_row_block = 128;
 
