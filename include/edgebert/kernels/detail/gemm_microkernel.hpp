@@ -13,7 +13,8 @@
 //   * AArch64 NEON (32 registers of 4 lanes): 8 x 12 (24 accumulators + 3 B vectors + 2 A vectors), with a
 //     kernel of its own below: a packed A micro-panel is loaded 4 rows per register and multiplied by lane
 //     (fmla by element), rows read in place are broadcast with ld1r.
-// -DEDGEBERT_GEMM_MR=.. -DEDGEBERT_GEMM_NV=.. -DEDGEBERT_GEMM_KC=.. override them for experiments.
+// -DEDGEBERT_GEMM_MR=.. -DEDGEBERT_GEMM_NV=.. -DEDGEBERT_GEMM_KC=.. -DEDGEBERT_GEMM_B_REUSE_BYTES=.. override them
+// for experiments.
 
 #include <cstddef>
 #include <type_traits>
@@ -68,7 +69,10 @@ inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;
 /// Columns of B re-read by successive row blocks are taken a chunk of at most this many bytes at a time, which
 /// stays in L2 and this core's share of L3 between the blocks (2 MiB: 14 panels of 768 x 48; 1-8 chunks measured,
 /// docs/gemm.md).
-inline constexpr std::size_t gemm_b_reuse_bytes = 2 * 1024 * 1024;
+#ifndef EDGEBERT_GEMM_B_REUSE_BYTES
+#define EDGEBERT_GEMM_B_REUSE_BYTES (std::size_t(2) << 20)
+#endif
+inline constexpr std::size_t gemm_b_reuse_bytes = EDGEBERT_GEMM_B_REUSE_BYTES;
 /// Shortest row block worth streaming B again for (see compute_tiles); shorter blocks use the K-outer order.
 inline constexpr std::size_t gemm_min_row_block = 128;
 
