@@ -80,11 +80,12 @@ TEST_CASE("a keep mask of ones gives the bits of no mask, one masked key changes
 }
 
 TEST_CASE("long sequences take the tiled online-softmax path and match the reference", "[attention]") {
-    // more attended keys than one key block (256): queries and keys in blocks, running max and sum
-    for (std::size_t seq : {257u, 301u, 400u}) {
+    // more attended keys than the two-pass path takes (256): queries in blocks, keys in blocks of 512 with a
+    // running max and sum (600: two key blocks)
+    for (std::size_t seq : {257u, 301u, 400u, 600u}) {
         check_against_reference({1, seq, 2, 16}, {}, 1);
         std::vector<std::uint8_t> keep(2 * seq, 1);
-        for (std::size_t s = seq - 20; s < seq; ++s) keep[s] = 0;          // trailing padding: 237 keys left of 257 (two-pass), 281, 380
+        for (std::size_t s = seq - 20; s < seq; ++s) keep[s] = 0;          // trailing padding: 237 keys left of 257 (two-pass), 281, 380, 580
         for (std::size_t s = 0; s < std::min<std::size_t>(260, seq); ++s) keep[seq + s] = s % 3 == 0;  // holes: every third kept
         check_against_reference({2, seq, 2, 9}, keep, 2);
     }

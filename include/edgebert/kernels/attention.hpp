@@ -144,12 +144,15 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
     gemm_nn(rows, d, w, scores.data(), w, v + lo * ldqkv, ldqkv, ctx + i0 * ldctx, ldctx);
 }
 
-/// Query and key block sizes of the tiled (online-softmax) path; attention() takes it when a sequence has more
-/// attended keys than one key block. A 96 x 256 score block is 96 KiB, where the two-pass path holds S x S
-/// scores per head (576 KiB at 384 tokens, 1 MiB at 512). 96 x 256 measured fastest of 64 x 128, 128 x 128,
-/// 64 x 192 and 96 x 256 (bench_attention, 384 tokens; docs/performance.md).
+/// When attention() takes the tiled (online-softmax) path, and its block sizes. Up to two_pass_keys attended
+/// keys, the two-pass path (S x S scores, at most 256 KiB per head) is faster; past it, blocks of query_block rows
+/// against key_block keys with a running max and sum. A 96 x 512 score block is 192 KiB, against S x S scores of
+/// 576 KiB at 384 tokens and 1 MiB at 512, and up to 512 keys it is one block: no rescaling, no partial context.
+/// 96 x 512 measured 3.5 % faster than 96 x 256 at 384 tokens and 4 % at 512; 64 x 512 and 128 x 512 were
+/// within 1 % of it (bench_attention, 1 thread; docs/performance.md, session 25).
 struct attention_tiles {
-    std::size_t query_block = 96, key_block = 256;
+    std::size_t query_block = 96, key_block = 512;
+    static constexpr std::size_t two_pass_keys = 256;
 };
 
 /// One (sequence, head) in blocks, without an S x S score matrix: for each block of query rows, the key blocks
@@ -234,9 +237,9 @@ EDGEBERT_ISA_END
 }  // namespace detail
 
 EDGEBERT_ISA_BEGIN
-/// Fast path, threads across (sequence, head) pairs. Up to one key block of attended keys (256): one GEMM for
-/// the scores, a softmax per row and one GEMM for the context. Longer: detail::online_softmax_attention, in
-/// 96-query x 256-key blocks with a running max and sum, so no S x S score matrix is formed.
+/// Fast path, threads across (sequence, head) pairs. Up to 256 attended keys: one GEMM for the scores, a softmax
+/// per row and one GEMM for the context. Longer: detail::online_softmax_attention, in 96-query x 512-key blocks
+/// with a running max and sum, so no S x S score matrix is formed.
 /// span: optional adaptive span (see attention_span.hpp); stats: optional count of the work done.
 EDGEBERT_KERNEL_API
 void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, const std::uint8_t* keep,
@@ -305,7 +308,7 @@ void attention(const attention_shape& s, const float* qkv, std::size_t ldqkv, co
             if (stats) per_job[std::size_t(job)] = st;
             return;
         }
-        if (attends && keys > detail::attention_tiles{}.key_block) {  // long: no S x S scores
+        if (attends && keys > detail::attention_tiles::two_pass_keys) {  // long: no S x S scores
             detail::online_softmax_attention(S, keys, d, q, k, v, ldqkv, kb, scale, out, ldctx, detail::attention_tiles{});
             if (stats) per_job[std::size_t(job)] = {1, S * keys};
             return;
