@@ -145,11 +145,12 @@ inline void span_attention_block(const attention_span& span, std::size_t head, s
 }
 
 /// When attention() takes the tiled (online-softmax) path, and its block sizes. Up to two_pass_keys attended
-/// keys, the two-pass path (S x S scores, at most 256 KiB per head) is faster; past it, blocks of query_block rows
-/// against key_block keys with a running max and sum. A 96 x 512 score block is 192 KiB, against S x S scores of
-/// 576 KiB at 384 tokens and 1 MiB at 512, and up to 512 keys it is one block: no rescaling, no partial context.
-/// 96 x 512 measured 3.5 % faster than 96 x 256 at 384 tokens and 4 % at 512; 64 x 512 and 128 x 512 were
-/// within 1 % of it (bench_attention, 1 thread; docs/performance.md, session 25).
+/// keys it keeps the two-pass path (S x S scores, at most 256 KiB per head; at 128 keys it was 0.5-4 % faster
+/// than the tiled one). Past it: blocks of query_block rows against key_block keys, with a running max and sum.
+/// A 96 x 512 score block is 192 KiB, against S x S scores of 576 KiB at 384 tokens and 1 MiB at 512, and up to
+/// 512 keys it is one block: no rescaling, no partial context. 96 x 512 measured 3.5 % faster than 96 x 256 at
+/// 384 tokens and 4 % at 512; 64 x 512 and 128 x 512 were within 1 % of it (bench_attention, 1 thread;
+/// docs/performance.md, session 25).
 struct attention_tiles {
     std::size_t query_block = 96, key_block = 512;
     static constexpr std::size_t two_pass_keys = 256;
