@@ -67,8 +67,8 @@ inline constexpr std::size_t gemm_kc = EDGEBERT_GEMM_KC;
 /// B panels stream past (L2 is 1 MiB per core here; half of it leaves room for B and C).
 inline constexpr std::size_t gemm_a_l2_bytes = 512 * 1024;
 /// Columns of B re-read by successive row blocks are taken a chunk of at most this many bytes at a time, which
-/// stays in L2 and this core's share of L3 between the blocks (2 MiB: 14 panels of 768 x 48; 1-8 chunks measured,
-/// docs/gemm.md).
+/// stays in this core's caches (L2 and its share of L3) between the blocks (2 MiB: 14 panels of 768 x 48; 1-8
+/// chunks per call measured in docs/performance.md, session 24).
 #ifndef EDGEBERT_GEMM_B_REUSE_BYTES
 #define EDGEBERT_GEMM_B_REUSE_BYTES (std::size_t(2) << 20)
 #endif
