@@ -31,9 +31,18 @@ namespace {
 
 // The variants built for other targets (tests/CMakeLists.txt) say which path they must have compiled, and skip
 // (exit 77) on a CPU without its instructions.
+// The two AMX variants (compiled for AVX-512 VNNI, which every AMX processor has): "amx" turns the path on
+// (EDGEBERT_AMX=1, read at the first product) and needs the tile instructions; "amx_model" runs the same kernel
+// on the C++ model of the tiles (EDGEBERT_I8_AMX_SOFTWARE_MODEL), wherever AVX-512 VNNI runs.
 #ifdef EDGEBERT_TEST_EXPECT_I8_ISA
 [[maybe_unused]] const bool cpu_runs_this_target = [] {  // evaluated at start-up for its exit
-#if defined(__x86_64__) && defined(__AVXVNNI__)
+#if defined(__x86_64__) && defined(__AVX512VNNI__)
+    bool ok = cpu_runs("avx512_icl");
+    if (ok && std::strcmp(EDGEBERT_TEST_EXPECT_I8_ISA, "amx") == 0) {
+        ok = detail::amx_int8_usable();
+        setenv("EDGEBERT_AMX", "1", 1);
+    }
+#elif defined(__x86_64__) && defined(__AVXVNNI__)
     const bool ok = cpu_runs("avx2_vnni");
 #elif defined(__x86_64__) && defined(__AVX2__)
     const bool ok = cpu_runs("avx2");
@@ -53,7 +62,8 @@ namespace {
 
 TEST_CASE("the variant compiled the integer path it was built for", "[gemm_i8]") {
     const std::string want = EDGEBERT_TEST_EXPECT_I8_ISA;
-    REQUIRE(std::string(gemm_i8_isa()) == (want == "avxvnni" ? "avx-vnni" : want == "neon_dotprod" ? "neon-dotprod" : want));
+    const std::string path = want == "avxvnni" ? "avx-vnni" : want == "neon_dotprod" ? "neon-dotprod" : want.rfind("amx", 0) == 0 ? "amx-int8" : want;
+    REQUIRE(std::string(gemm_i8_isa()) == path);
 }
 #endif
 
@@ -113,8 +123,8 @@ void check_i8(const std::vector<float>& a, std::size_t m, std::size_t k, std::si
 
 TEST_CASE("gemm_i8 equals its scalar reference on odd shapes and thread counts", "[gemm_i8]") {
     unsigned seed = 11;
-    for (std::size_t m : {1, 3, 8, 9, 17, 40})
-        for (std::size_t k : {1, 3, 4, 5, 17, 64, 131})
+    for (std::size_t m : {1, 3, 8, 9, 16, 17, 33, 40})  // 16 / 32: AMX's tile rows and row block
+        for (std::size_t k : {1, 3, 4, 5, 17, 64, 131, 263})  // 64: one AMX step; 131, 263: a partial last one
             for (std::size_t n : {1, 15, 16, 17, 47, 49, 100}) {
                 const std::size_t lda = k + 5;
                 const auto a = test_util::normal_values(m * lda, seed, 1.f);
@@ -161,6 +171,29 @@ TEST_CASE("gemm_i8 edge values: zero rows, all-equal rows, extremes, zero weight
     // All-equal rows: 127 · (-127) · k, scaled by (3.25 / 127) · (0.75 / 127).
     REQUIRE(c[1 * n + 1] == float(std::int32_t(-127 * 127 * std::int32_t(k))) * ((3.25f / 127.f) * (0.75f / 127.f)) + bias[1]);
 }
+
+#if defined(EDGEBERT_TEST_AMX_HARDWARE)  // test_gemm_i8_amx only, which exits 77 without AMX
+// On an AMX processor (test_gemm_i8_amx): the instructions against the model the other variant is tested on,
+// one tdpbusd on random bytes, extremes included, and a load and store of every tile.
+TEST_CASE("AMX tiles: the instructions do what amx_software_tiles models", "[gemm_i8][amx]") {
+    test_util::rng r(91);
+    alignas(64) std::uint8_t a[16 * 64], b[16 * 64], c[16 * 64], want[16 * 64], got[16 * 64];
+    for (auto* t : {a, b, c})
+        for (int i = 0; i < 16 * 64; ++i) t[i] = std::uint8_t(r.next());
+    a[0] = a[1] = a[2] = a[3] = 255, b[0] = b[1] = b[2] = b[3] = 0x80;  // 255 · -128, four times
+    const auto run = [&](auto tiles, std::uint8_t* out) {
+        using T = decltype(tiles);
+        T::configure(detail::amx_config());
+        T::template load<0>(c, 64), T::template load<4>(a, 64), T::template load<6>(b, 64);
+        T::template dpbusd<0, 4, 6>();
+        T::template store<0>(out, 64);
+        T::release();
+    };
+    run(detail::amx_software_tiles{}, want);
+    run(detail::amx_hardware_tiles{}, got);
+    REQUIRE(std::memcmp(want, got, sizeof got) == 0);
+}
+#endif
 
 TEST_CASE("gemm_i8: the longest k allowed does not overflow int32", "[gemm_i8]") {
     // Every product at its largest magnitude: +-127 · 127 on every k; on the VNNI paths the unsigned activation

@@ -44,7 +44,7 @@ struct kernel_table {
                     int);
     void (*gemm_i8)(const float*, std::size_t, std::size_t, const i8_packed_matrix&, float*, std::size_t, const epilogue&,
                     int);
-    const char* (*gemm_i8_isa)() noexcept;  ///< its integer path: "avx512-vnni", "avx-vnni", "avx2", "portable"
+    const char* (*gemm_i8_isa)() noexcept;  ///< its integer path: "amx-int8", "avx512-vnni", "avx-vnni", "avx2", "portable"
     void (*sparse_gemm_bitmask)(const float*, std::size_t, std::size_t, const sparse::bitmask_matrix&, float*,
                                 std::size_t, const epilogue&, int);
     void (*sparse_gemm_blocks)(const float*, std::size_t, std::size_t, const sparse::block_sparse_matrix&, float*,

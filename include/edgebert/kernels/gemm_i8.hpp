@@ -32,8 +32,19 @@
 #include "../core/aligned_buffer.hpp"
 #include "../core/error.hpp"
 #include "activation.hpp"
+#include "detail/amx_tiles.hpp"
 #include "detail/gemm_i8_microkernel.hpp"
 #include "gemm.hpp"
+
+// The AMX-INT8 path lives beside the AVX-512 VNNI one: every processor with AMX has AVX-512 VNNI, and both
+// multiply unsigned activation bytes by signed weights (tdpbusd, vpdpbusd), so they share the packed weights,
+// the quantized activations and the epilogue, and give the same int32 sums. EDGEBERT_I8_AMX_SOFTWARE_MODEL
+// (tests only) drives the tiles' C++ model instead of the instructions, and takes that path always.
+#if defined(EDGEBERT_I8_ISA_AVX512VNNI) && (EDGEBERT_AMX_HARDWARE || defined(EDGEBERT_I8_AMX_SOFTWARE_MODEL))
+#define EDGEBERT_I8_AMX 1
+#else
+#define EDGEBERT_I8_AMX 0
+#endif
 
 namespace edgebert::kernels {
 
@@ -169,8 +180,8 @@ private:
 // Runtime dispatch (kernels/dispatch.hpp): the entry points below are defined by dispatcher.inc, as calls into
 // the integer path of the instruction set it chose.
 
-/// Name of the integer path in use: "avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon" or
-/// "portable".
+/// Name of the integer path in use: "amx-int8" (only with EDGEBERT_AMX=1), "avx512-vnni", "avx-vnni",
+/// "avx2", "neon-dotprod", "neon" or "portable".
 const char* gemm_i8_isa() noexcept;
 /// As the header-only gemm_i8 below, on the dispatched set's integer path.
 void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_packed_matrix& b, float* c, std::size_t ldc,
@@ -188,12 +199,15 @@ struct i8_activations {
     const float* scales = nullptr;
 };
 
-/// Quantize A [m x k] (row stride lda) into this thread's scratch, in the micro-kernel's form. On the calling
+/// Quantize A [m x k] (row stride lda) into this thread's scratch, in the micro-kernel's form, rows padded to a
+/// multiple of row_multiple (the micro-kernel's rows, or the AMX path's 32). On the calling
 /// thread alone: quantized in row jobs on the product's threads, a 2-thread int8 pass was 2 % faster on an idle
 /// machine and 9 % slower with the other core busy (one more region per product for a descheduled thread to
 /// hold up; docs/performance.md).
-inline i8_activations quantize_activations(const float* a, std::size_t m, std::size_t lda, std::size_t k) {
-    constexpr std::size_t MR = i8_mr, G = i8_k_group;
+inline i8_activations quantize_activations(const float* a, std::size_t m, std::size_t lda, std::size_t k,
+                                           std::size_t row_multiple = i8_mr) {
+    const std::size_t MR = row_multiple;
+    constexpr std::size_t G = i8_k_group;
     thread_local aligned_buffer<std::uint8_t> bytes;
     thread_local std::vector<float> scales;
     static_assert(64 % G == 0, "rows padded to 64 bytes hold whole k groups");
@@ -298,6 +312,92 @@ inline void compute_i8_tiles(const i8_activations& a, std::size_t m, const i8_pa
     }
 }
 
+
+#if EDGEBERT_I8_AMX
+#if defined(EDGEBERT_I8_AMX_SOFTWARE_MODEL)
+using amx_tiles = amx_software_tiles;
+inline bool amx_path() noexcept { return true; }
+#else
+using amx_tiles = amx_hardware_tiles;
+inline bool amx_path() noexcept { return amx_int8_enabled(); }
+#endif
+
+/// C in blocks of 32 rows x 2 panels (32 columns): four int32 tiles of 16 x 16 (tiles 0-3), fed per 64 values of
+/// k by two A tiles of 16 rows x 64 activation bytes (4, 5) and two B tiles of 16 k groups x 16 columns (6, 7).
+/// A B tile is 16 consecutive 64-byte k groups of a packed panel: the panel is read in place, row stride 64.
+inline constexpr std::size_t amx_block_rows = 32, amx_block_panels = 2;
+
+inline amx_tile_config amx_config() noexcept {
+    amx_tile_config cfg;
+    for (std::size_t t = 0; t < 8; ++t) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    return cfg;
+}
+
+/// compute_i8_tiles on AMX tiles: column blocks [q_begin, q_end) of amx_block_panels panels x row blocks
+/// [i_begin, i_end) of amx_block_rows rows; `a` quantized with rows padded to amx_block_rows. The int32 sums
+/// are those of the other paths, so are the results, bit for bit.
+template <class Tiles>
+inline void compute_i8_tiles_amx(const i8_activations& a, std::size_t m, const i8_packed_matrix& b, std::size_t q_begin,
+                                 std::size_t q_end, std::size_t i_begin, std::size_t i_end, float* c, std::size_t ldc,
+                                 const epilogue& ep) noexcept {
+    constexpr std::size_t P = i8_panel_width, G = 16, NR = amx_block_panels * P, row_bytes = NR * sizeof(std::int32_t);
+    const std::size_t n = b.n(), np = b.panels(), kg = (b.k() + i8_k_group - 1) / i8_k_group;
+    const std::size_t full = kg / G, tail = kg % G, steps = full + (tail ? 1 : 0);
+    alignas(64) std::int8_t b_tail[amx_block_panels][G * 64];
+    alignas(64) std::int32_t tile[amx_block_rows * NR];
+    Tiles::configure(amx_config());
+    for (std::size_t q = q_begin; q < q_end; ++q) {
+        const std::size_t p0 = q * amx_block_panels, nv = std::min(amx_block_panels, np - p0), n0 = p0 * P;
+        const std::size_t w = std::min(nv * P, n - n0);
+        const bool two_cols = nv > 1;
+        // The last k groups, zero-padded to a whole tile: reading on would cross into the next panel. The
+        // activations' padding bytes meet zero weights there.
+        if (tail)
+            for (std::size_t v = 0; v < nv; ++v) {
+                std::memset(b_tail[v], 0, sizeof b_tail[v]);
+                std::memcpy(b_tail[v], b.panel(p0 + v) + full * G * 64, tail * 64);
+            }
+        const std::int8_t* panel0 = b.panel(p0);
+        const std::int8_t* panel1 = two_cols ? b.panel(p0 + 1) : panel0;
+        for (std::size_t ib = i_begin; ib < i_end; ++ib) {
+            const std::size_t m0 = ib * amx_block_rows, h = std::min(amx_block_rows, m - m0);
+            const bool two_rows = h > 16;
+            const std::uint8_t* a0 = a.data + m0 * a.ld;
+            Tiles::template zero<0>();
+            Tiles::template zero<1>();
+            Tiles::template zero<2>();
+            Tiles::template zero<3>();
+            for (std::size_t s = 0; s < steps; ++s) {
+                const bool partial = s == full;
+                Tiles::template load<4>(a0 + s * 64, a.ld);
+                Tiles::template load<6>(partial ? b_tail[0] : panel0 + s * G * 64, 64);
+                Tiles::template dpbusd<0, 4, 6>();
+                if (two_cols) {
+                    Tiles::template load<7>(partial ? b_tail[1] : panel1 + s * G * 64, 64);
+                    Tiles::template dpbusd<1, 4, 7>();
+                }
+                if (two_rows) {
+                    Tiles::template load<5>(a0 + 16 * a.ld + s * 64, a.ld);
+                    Tiles::template dpbusd<2, 5, 6>();
+                    if (two_cols) Tiles::template dpbusd<3, 5, 7>();
+                }
+            }
+            Tiles::template store<0>(tile, row_bytes);
+            if (two_cols) Tiles::template store<1>(tile + P, row_bytes);
+            if (two_rows) {
+                Tiles::template store<2>(tile + 16 * NR, row_bytes);
+                if (two_cols) Tiles::template store<3>(tile + 16 * NR + P, row_bytes);
+            }
+            store_i8_tile(tile, NR, h, w, a.scales + m0, b.scales() + n0, b.colsums() + n0, c, ldc, m0, n0, ep);
+        }
+    }
+    Tiles::release();
+}
+#endif  // EDGEBERT_I8_AMX
+
 }  // inline namespace EDGEBERT_I8_ISA_NAMESPACE
 EDGEBERT_ISA_END
 }  // namespace detail
@@ -305,9 +405,14 @@ EDGEBERT_ISA_END
 EDGEBERT_ISA_BEGIN
 inline namespace EDGEBERT_I8_ISA_NAMESPACE {
 
-/// Name of the integer path compiled in: "avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon" or
-/// "portable".
-inline const char* gemm_i8_isa() noexcept { return detail::i8_isa_name; }
+/// Name of the integer path in use: "amx-int8" (taken only with EDGEBERT_AMX=1, detail/amx_tiles.hpp),
+/// "avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon" or "portable".
+inline const char* gemm_i8_isa() noexcept {
+#if EDGEBERT_I8_AMX
+    if (detail::amx_path()) return "amx-int8";
+#endif
+    return detail::i8_isa_name;
+}
 
 /// C[m x n] (row stride ldc) = epilogue(A[m x k] (row stride lda) · Wᵀ) with W int8 (b.k() == k), the contract
 /// of kernels::gemm: threads >= 1; m == 0 or n == 0: nothing is touched; k == 0: C = epilogue(0); columns of C
@@ -318,6 +423,17 @@ inline void gemm_i8(const float* a, std::size_t m, std::size_t lda, const i8_pac
     const std::size_t k = b.k(), n = b.n();
     detail::check_gemm_args("gemm_i8", k, lda, n, ldc, ep);
     if (m == 0 || n == 0) return;
+#if EDGEBERT_I8_AMX
+    if (detail::amx_path()) {
+        constexpr std::size_t R = detail::amx_block_rows, P = detail::amx_block_panels;
+        const detail::i8_activations qa = detail::quantize_activations(a, m, lda, k, R);
+        detail::for_each_tile_block(threads, (b.panels() + P - 1) / P, (m + R - 1) / R,
+                                    [&](std::size_t q0, std::size_t q1, std::size_t i0, std::size_t i1) {
+                                        detail::compute_i8_tiles_amx<detail::amx_tiles>(qa, m, b, q0, q1, i0, i1, c, ldc, ep);
+                                    });
+        return;
+    }
+#endif
     const detail::i8_activations qa = detail::quantize_activations(a, m, lda, k);
     const std::size_t blocks = (b.panels() + detail::i8_nv - 1) / detail::i8_nv, mpanels = (m + detail::i8_mr - 1) / detail::i8_mr;
     detail::for_each_tile_block(threads, blocks, mpanels, [&](std::size_t q0, std::size_t q1, std::size_t i0, std::size_t i1) {
