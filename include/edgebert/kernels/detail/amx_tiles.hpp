@@ -93,7 +93,21 @@ inline bool amx_int8_enabled() noexcept {
 }
 
 #if EDGEBERT_AMX_HARDWARE
-// Tile numbers are part of the instruction, so each operation is spelled out per tile.
+// Tile numbers are part of the instruction: EDGEBERT_AMX_FOR_TILE(T, OP) expands OP(n) for n == T.
+#define EDGEBERT_AMX_FOR_TILE(T, OP)                              \
+    static_assert(T >= 0 && T < 8, "palette 1 has tiles 0-7");    \
+    if constexpr (T == 0) { OP(0) }                               \
+    else if constexpr (T == 1) { OP(1) }                          \
+    else if constexpr (T == 2) { OP(2) }                          \
+    else if constexpr (T == 3) { OP(3) }                          \
+    else if constexpr (T == 4) { OP(4) }                          \
+    else if constexpr (T == 5) { OP(5) }                          \
+    else if constexpr (T == 6) { OP(6) }                          \
+    else { OP(7) }
+#define EDGEBERT_AMX_ZERO(n) __asm__ volatile("tilezero %%tmm" #n ::);
+#define EDGEBERT_AMX_LOAD(n) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #n : : "r"(base), "r"(s) : "memory");
+#define EDGEBERT_AMX_STORE(n) __asm__ volatile("tilestored %%tmm" #n ", (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
+
 /// The tile instructions themselves. Only for a process where amx_int8_usable() is true, between configure()
 /// and release() on the same thread.
 struct amx_hardware_tiles {
@@ -101,42 +115,18 @@ struct amx_hardware_tiles {
     static void release() noexcept { __asm__ volatile("tilerelease" ::: "memory"); }
     template <int T>
     static void zero() noexcept {
-        static_assert(T >= 0 && T < 8, "palette 1 has tiles 0-7");
-        if constexpr (T == 0) __asm__ volatile("tilezero %%tmm0" ::);
-        else if constexpr (T == 1) __asm__ volatile("tilezero %%tmm1" ::);
-        else if constexpr (T == 2) __asm__ volatile("tilezero %%tmm2" ::);
-        else if constexpr (T == 3) __asm__ volatile("tilezero %%tmm3" ::);
-        else if constexpr (T == 4) __asm__ volatile("tilezero %%tmm4" ::);
-        else if constexpr (T == 5) __asm__ volatile("tilezero %%tmm5" ::);
-        else if constexpr (T == 6) __asm__ volatile("tilezero %%tmm6" ::);
-        else __asm__ volatile("tilezero %%tmm7" ::);
+        EDGEBERT_AMX_FOR_TILE(T, EDGEBERT_AMX_ZERO)
     }
     /// Tile T's rows from base + r · stride (its configured bytes of each).
     template <int T>
     static void load(const void* base, std::size_t stride) noexcept {
-        static_assert(T >= 0 && T < 8, "palette 1 has tiles 0-7");
         const long s = long(stride);
-        if constexpr (T == 0) __asm__ volatile("tileloadd (%0,%1,1), %%tmm0" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 1) __asm__ volatile("tileloadd (%0,%1,1), %%tmm1" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 2) __asm__ volatile("tileloadd (%0,%1,1), %%tmm2" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 3) __asm__ volatile("tileloadd (%0,%1,1), %%tmm3" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 4) __asm__ volatile("tileloadd (%0,%1,1), %%tmm4" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 5) __asm__ volatile("tileloadd (%0,%1,1), %%tmm5" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 6) __asm__ volatile("tileloadd (%0,%1,1), %%tmm6" : : "r"(base), "r"(s) : "memory");
-        else __asm__ volatile("tileloadd (%0,%1,1), %%tmm7" : : "r"(base), "r"(s) : "memory");
+        EDGEBERT_AMX_FOR_TILE(T, EDGEBERT_AMX_LOAD)
     }
     template <int T>
     static void store(void* base, std::size_t stride) noexcept {
-        static_assert(T >= 0 && T < 8, "palette 1 has tiles 0-7");
         const long s = long(stride);
-        if constexpr (T == 0) __asm__ volatile("tilestored %%tmm0, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 1) __asm__ volatile("tilestored %%tmm1, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 2) __asm__ volatile("tilestored %%tmm2, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 3) __asm__ volatile("tilestored %%tmm3, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 4) __asm__ volatile("tilestored %%tmm4, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 5) __asm__ volatile("tilestored %%tmm5, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else if constexpr (T == 6) __asm__ volatile("tilestored %%tmm6, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
-        else __asm__ volatile("tilestored %%tmm7, (%0,%1,1)" : : "r"(base), "r"(s) : "memory");
+        EDGEBERT_AMX_FOR_TILE(T, EDGEBERT_AMX_STORE)
     }
     /// C += A · B: unsigned bytes of A times signed bytes of B, four per int32 (tdpbusd C, A, B).
     template <int C, int A, int B>
@@ -148,6 +138,10 @@ struct amx_hardware_tiles {
         else static_assert(C < 0, "spell out this combination of tiles");
     }
 };
+#undef EDGEBERT_AMX_FOR_TILE
+#undef EDGEBERT_AMX_ZERO
+#undef EDGEBERT_AMX_LOAD
+#undef EDGEBERT_AMX_STORE
 #endif
 
 /// The same interface in plain C++ (see the top of this file). Each thread has its own tiles, as on hardware.
