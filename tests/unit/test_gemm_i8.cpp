@@ -174,7 +174,7 @@ TEST_CASE("gemm_i8 edge values: zero rows, all-equal rows, extremes, zero weight
 
 #if defined(EDGEBERT_TEST_AMX_HARDWARE)  // test_gemm_i8_amx only, which exits 77 without AMX
 // On an AMX processor (test_gemm_i8_amx): the instructions against the model the other variant is tested on,
-// one tdpbusd on random bytes, extremes included, and a load and store of every tile.
+// one tdpbusd on random bytes, extremes included, with the loads and the store around it.
 TEST_CASE("AMX tiles: the instructions do what amx_software_tiles models", "[gemm_i8][amx]") {
     test_util::rng r(91);
     alignas(64) std::uint8_t a[16 * 64], b[16 * 64], c[16 * 64], want[16 * 64], got[16 * 64];

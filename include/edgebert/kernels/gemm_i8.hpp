@@ -312,7 +312,6 @@ inline void compute_i8_tiles(const i8_activations& a, std::size_t m, const i8_pa
     }
 }
 
-
 #if EDGEBERT_I8_AMX
 #if defined(EDGEBERT_I8_AMX_SOFTWARE_MODEL)
 using amx_tiles = amx_software_tiles;
