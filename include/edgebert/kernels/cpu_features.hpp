@@ -26,6 +26,22 @@ inline bool cpu_has_avx_vnni() noexcept {
 #endif
 }
 
+/// AMX-TILE and AMX-INT8 (CPUID leaf 7, sub-leaf 0, EDX bits 24 and 25), with the tile state enabled by the OS
+/// in XCR0 (bits 17 and 18). Linux also wants a per-process request before the first tile instruction
+/// (kernels/detail/amx_tiles.hpp).
+inline bool cpu_has_amx_int8() noexcept {
+#if EDGEBERT_X86_CPUID && defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1u)) return false;  // OSXSAVE: xgetbv is allowed
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((d >> 24) & 1u) || !((d >> 25) & 1u)) return false;
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((lo >> 17) & 3u) == 3u;
+#else
+    return false;
+#endif
+}
+
 /// Whether this processor has every instruction the set `set` (sse2, avx2, avx2_vnni, avx512, avx512_icl:
 /// cmake/edgebertDispatch.cmake) was compiled for. Not x86: only "sse2" is false too; other names: false.
 inline bool cpu_runs(const char* set) noexcept {

@@ -25,9 +25,9 @@
 #include <cstring>
 
 #include "../../core/config.hpp"
+#include "../cpu_features.hpp"
 
 #if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #define EDGEBERT_AMX_HARDWARE 1
@@ -47,21 +47,6 @@ struct alignas(64) amx_tile_config {
     std::uint8_t rows[16] = {};
 };
 static_assert(sizeof(amx_tile_config) == 64, "ldtilecfg reads 64 bytes");
-
-/// Whether the processor has AMX-TILE and AMX-INT8 (CPUID leaf 7: EDX bits 24 and 25) and the kernel enabled
-/// the tile state in XCR0 (bits 17 and 18).
-inline bool cpu_has_amx_int8() noexcept {
-#if EDGEBERT_AMX_HARDWARE
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1u)) return false;  // OSXSAVE: xgetbv is allowed
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((d >> 24) & 1u) || !((d >> 25) & 1u)) return false;
-    unsigned lo = 0, hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((lo >> 17) & 3u) == 3u;
-#else
-    return false;
-#endif
-}
 
 /// Ask Linux for the tile data state (once per process; later calls return the first answer).
 inline bool amx_request_permission() noexcept {
